@@ -1,0 +1,92 @@
+/* config.h - the libconfig file: parsed, validated, errors with FILE:LINE */
+#ifndef NFQLB_CONFIG_H
+#define NFQLB_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/nfqlb/nfqlb.conf"
+#define CONFIG_NAME_MAX 64
+#define CONFIG_CHAIN_MAX 29 /* iptables chain names: 28 characters */
+#define CONFIG_SCHED_MAX 16
+
+/* Forwarding methods, as IPVS's -m (nat), -g (dr) and -i (tun). */
+enum fwd_method {
+	FWD_NAT = 0,
+	FWD_DR,
+	FWD_TUN,
+	FWD_LAST,
+};
+
+enum health_type {
+	HEALTH_NONE = 0,
+	HEALTH_TCP,
+	HEALTH_HTTP,
+	HEALTH_EXEC,
+};
+
+struct health_conf {
+	enum health_type type;
+	unsigned int interval, timeout, rise, fall; /* seconds, counts */
+};
+
+struct server_conf {
+	uint32_t addr;   /* network order */
+	uint16_t port;   /* host order */
+	uint32_t weight; /* 0..65535; 0 = quiescent */
+	int line;
+};
+
+struct service_conf {
+	char name[CONFIG_NAME_MAX];
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t vip;  /* network order */
+	uint16_t port; /* host order */
+	char scheduler[CONFIG_SCHED_MAX];
+	enum fwd_method fwd;
+	unsigned int persistence;
+	struct health_conf health;
+	struct server_conf *servers;
+	unsigned int n_servers;
+	int line;
+};
+
+/* Connection timeouts in seconds, as ipvsadm --set (tcp tcpfin udp). */
+struct timeouts_conf {
+	unsigned int tcp, tcp_fin, tcp_syn, udp;
+};
+
+struct config {
+	char *path;
+	/* daemon: */
+	uint16_t queue;
+	unsigned int queues;
+	char *control_socket;
+	unsigned int max_connections;
+	enum log_level log_level;
+	char *ckpt_file;
+	unsigned int ckpt_interval;
+	/* iptables: */
+	bool fw_manage;
+	char fw_chain[CONFIG_CHAIN_MAX];
+	uint32_t fw_mark; /* bit(s) set on balanced packets, see fw.c */
+	struct timeouts_conf timeouts;
+	struct service_conf *services;
+	unsigned int n_services;
+};
+
+/*
+ * Reads and validates path into cfg. Every problem is written to errs as
+ * "FILE:LINE: message" (one line each). Returns 0 if the file is valid,
+ * -1 otherwise; on -1 cfg holds nothing that needs freeing.
+ */
+int config_load(const char *path, struct config *cfg, FILE *errs);
+void config_free(struct config *cfg);
+
+const char *fwd_method_name(enum fwd_method m);
+const char *proto_name(uint8_t proto);
+
+#endif

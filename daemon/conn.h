@@ -1,0 +1,94 @@
+/* conn.h - the connection table: lookups both ways, states, expiry */
+#ifndef NFQLB_CONN_H
+#define NFQLB_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "proto_tcp.h"
+
+struct server;
+
+/* Connection flags. */
+#define CONN_F_INACTIVE 0x01 /* counted in the server's inactive_conns */
+
+/* Timeout lists: one per TCP state, and one for UDP. */
+#define CONN_TL_UDP TCP_S_LAST
+#define CONN_TL_LAST (TCP_S_LAST + 1)
+
+/*
+ * One balanced flow: plain data (no pointers that outlive the process
+ * but dest), so it can be checkpointed field by field. Addresses and
+ * ports are in network order. 72 bytes on x86_64.
+ */
+struct conn {
+	struct conn *in_next;  /* chain of the client-side hash */
+	struct conn *out_next; /* chain of the server-side hash */
+	struct conn *tl_prev, *tl_next; /* place in its timeout list */
+	struct server *dest;
+	uint64_t expires; /* monotonic milliseconds */
+	uint32_t caddr, vaddr, daddr;
+	uint16_t cport, vport, dport;
+	uint8_t proto;
+	uint8_t state; /* enum tcp_state; 0 for UDP */
+	uint8_t flags;
+	uint8_t fwd; /* enum fwd_method, bound when the flow is created */
+	uint8_t tl;  /* timeout list index */
+};
+
+/* A timeout list: every entry has the same timeout, so appending on each
+ * touch keeps it ordered by expiry and expiry only looks at the head. */
+struct conn_tlist {
+	struct conn *head, *tail;
+	uint64_t timeout_ms;
+};
+
+struct conn_chunk;
+
+struct conn_table {
+	struct conn **in_hash, **out_hash;
+	uint32_t mask; /* buckets - 1 */
+	uint32_t seed;
+	uint32_t count, max;
+	struct conn *free_list;
+	struct conn_chunk *chunks;
+	struct conn_tlist tl[CONN_TL_LAST];
+	uint64_t full_drops; /* new flows refused because count == max */
+};
+
+int conn_table_init(struct conn_table *t, uint32_t max, uint32_t seed,
+		    const struct timeouts_conf *to);
+void conn_table_destroy(struct conn_table *t);
+/* New timeouts apply to existing entries from their last packet on. */
+void conn_table_set_timeouts(struct conn_table *t,
+			     const struct timeouts_conf *to);
+
+/* Client-side lookup: the packet as the client sent it. */
+struct conn *conn_in_get(const struct conn_table *t, uint8_t proto,
+			 uint32_t caddr, uint16_t cport, uint32_t vaddr,
+			 uint16_t vport);
+/* Server-side lookup: a reply from the real server to the client. */
+struct conn *conn_out_get(const struct conn_table *t, uint8_t proto,
+			  uint32_t daddr, uint16_t dport, uint32_t caddr,
+			  uint16_t cport);
+
+/* Creates and hashes a flow bound to dest; NULL when the table is full. */
+struct conn *conn_new(struct conn_table *t, uint8_t proto, uint32_t caddr,
+		      uint16_t cport, uint32_t vaddr, uint16_t vport,
+		      struct server *dest, uint8_t fwd, uint64_t now);
+/* A packet of c was seen: state transition (TCP) and a new expiry. */
+void conn_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
+		 uint8_t tcp_flags, uint64_t now);
+void conn_del(struct conn_table *t, struct conn *c);
+/* Removes expired entries; returns how many. */
+unsigned int conn_expire(struct conn_table *t, uint64_t now);
+/* Removes every entry bound to dest; returns how many. */
+unsigned int conn_purge_dest(struct conn_table *t, const struct server *dest);
+
+static inline bool conn_is_active(const struct conn *c)
+{
+	return !(c->flags & CONN_F_INACTIVE);
+}
+
+#endif

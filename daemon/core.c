@@ -1,0 +1,162 @@
+/*
+ * core.c - the per-packet pipeline, as IPVS's ip_vs_in()/ip_vs_out():
+ * parse, look up, schedule on a miss, count, state transition, then the
+ * connection's bound forwarding method.
+ */
+#include "core.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "log.h"
+#include "sched.h"
+
+static const char *const counter_names[CNT_LAST] = {
+	[PKT_OK] = "ok",
+	[PKT_TRUNCATED] = "truncated",
+	[PKT_BAD_HEADER] = "bad_header",
+	[PKT_FRAGMENT] = "fragment",
+	[PKT_UNKNOWN_PROTO] = "unknown_protocol",
+	[CNT_NO_SERVER] = "no_server",
+	[CNT_TABLE_FULL] = "table_full",
+	[CNT_UNKNOWN_FLOW] = "unknown_flow",
+	[CNT_NOT_SERVICE] = "not_service",
+	[CNT_UNKNOWN_REPLY] = "unknown_reply",
+	[CNT_METHOD_MISSING] = "method_missing",
+};
+
+const char *core_counter_name(enum core_counter i)
+{
+	return i < CNT_LAST ? counter_names[i] : "?";
+}
+
+static struct log_ratelimit rl_noserver, rl_full;
+
+static void count_traffic(struct traffic_stats *s, bool in, uint32_t bytes)
+{
+	if (in) {
+		s->in_packets++;
+		s->in_bytes += bytes;
+	} else {
+		s->out_packets++;
+		s->out_bytes += bytes;
+	}
+}
+
+/* A new flow: only a TCP SYN (without ACK) or any UDP datagram opens one,
+ * as IPVS's tcp_conn_schedule()/udp_conn_schedule(). */
+static struct conn *schedule_new(struct core *c, struct service *svc,
+				 const struct pkt *p, uint64_t now)
+{
+	struct server *dest;
+	struct conn *conn;
+
+	if (p->proto == IPPROTO_TCP &&
+	    (p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) !=
+		    PKT_TCP_SYN) {
+		c->counters[CNT_UNKNOWN_FLOW]++;
+		return NULL;
+	}
+	if (c->ct->count >= c->ct->max) {
+		c->counters[CNT_TABLE_FULL]++;
+		log_limited(&rl_full, LOG_LVL_WARNING,
+			    "%s: connection table full (%u entries), "
+			    "new connection dropped",
+			    svc->name, c->ct->max);
+		return NULL;
+	}
+	dest = svc->sched->schedule(svc, p);
+	if (!dest) {
+		c->counters[CNT_NO_SERVER]++;
+		log_limited(&rl_noserver, LOG_LVL_WARNING,
+			    "%s: no destination available", svc->name);
+		return NULL;
+	}
+	conn = conn_new(c->ct, p->proto, p->saddr, p->sport, p->daddr,
+			p->dport, dest, (uint8_t)svc->fwd, now);
+	if (!conn) {
+		c->counters[CNT_TABLE_FULL]++;
+		return NULL;
+	}
+	dest->stats.conns++;
+	svc->stats.conns++;
+	return conn;
+}
+
+static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
+			    bool *balanced)
+{
+	struct conn *conn = conn_in_get(c->ct, p->proto, p->saddr, p->sport,
+					p->daddr, p->dport);
+	const struct xmit_ops *x;
+
+	if (!conn) {
+		struct service *svc = service_find(c->svcs, p->proto, p->daddr,
+						   p->dport);
+
+		if (!svc) {
+			c->counters[CNT_NOT_SERVICE]++;
+			return VERDICT_ACCEPT;
+		}
+		conn = schedule_new(c, svc, p, now);
+		if (!conn)
+			return VERDICT_DROP;
+	}
+	x = xmit_for((enum fwd_method)conn->fwd);
+	if (!x) {
+		c->counters[CNT_METHOD_MISSING]++;
+		return VERDICT_DROP;
+	}
+	conn_update(c->ct, conn, DIR_INPUT, p->tcp_flags, now);
+	count_traffic(&conn->dest->stats, true, p->len);
+	count_traffic(&conn->dest->svc->stats, true, p->len);
+	*balanced = true;
+	return x->in(p, conn);
+}
+
+static enum verdict core_out(struct core *c, struct pkt *p, uint64_t now,
+			     bool *balanced)
+{
+	struct conn *conn = conn_out_get(c->ct, p->proto, p->saddr, p->sport,
+					 p->daddr, p->dport);
+	const struct xmit_ops *x;
+
+	if (!conn) {
+		c->counters[CNT_UNKNOWN_REPLY]++;
+		return VERDICT_ACCEPT;
+	}
+	x = xmit_for((enum fwd_method)conn->fwd);
+	if (!x || !x->out) {
+		c->counters[CNT_METHOD_MISSING]++;
+		return VERDICT_ACCEPT;
+	}
+	conn_update(c->ct, conn, DIR_OUTPUT, p->tcp_flags, now);
+	count_traffic(&conn->dest->stats, false, p->len);
+	count_traffic(&conn->dest->svc->stats, false, p->len);
+	*balanced = true;
+	return x->out(p, conn);
+}
+
+/*
+ * Verdicts for what cannot be parsed: a client packet queued for a VIP
+ * is dropped (it cannot be balanced, and the director's own stack must
+ * not answer for the VIP); a reply is dropped too, so a real server's
+ * address never leaks to a client un-rewritten.
+ */
+enum verdict core_packet(struct core *c, const struct core_pkt *cp,
+			 uint64_t now, bool *balanced)
+{
+	struct pkt p;
+	enum pkt_class cls = pkt_parse(&p, cp->data, cp->len);
+
+	*balanced = false;
+	if (cls != PKT_OK) {
+		c->counters[cls]++;
+		return VERDICT_DROP;
+	}
+	p.csum_not_ready = cp->csum_not_ready;
+	p.gso = cp->gso;
+	c->counters[PKT_OK]++;
+	return cp->dir == CORE_IN ? core_in(c, &p, now, balanced)
+				  : core_out(c, &p, now, balanced);
+}

@@ -1,0 +1,53 @@
+/* core.h - the per-packet pipeline: bytes and metadata in, verdict out.
+ * It never touches netlink, so tests drive it with byte arrays. */
+#ifndef NFQLB_CORE_H
+#define NFQLB_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "pkt.h"
+#include "service.h"
+#include "xmit.h"
+
+/* Why packets were dropped or passed untouched; each is counted. */
+enum core_counter {
+	CNT_MALFORMED = 0, /* + enum pkt_class: see pkt.h (dropped) */
+	CNT_NO_SERVER = PKT_CLASS_LAST, /* no server can take it (dropped) */
+	CNT_TABLE_FULL,       /* max_connections reached (dropped) */
+	CNT_UNKNOWN_FLOW,     /* TCP non-SYN to a VIP with no flow (dropped) */
+	CNT_NOT_SERVICE,      /* queued but no service matches (passed) */
+	CNT_UNKNOWN_REPLY,    /* from a server, no flow (passed) */
+	CNT_METHOD_MISSING,   /* flow whose method is not built (dropped) */
+	CNT_LAST,
+};
+
+/* Where the packet was queued: the hook tells the direction. */
+enum core_dir {
+	CORE_IN = 0, /* client -> VIP, queued before routing */
+	CORE_OUT,    /* server -> client, queued after routing */
+};
+
+struct core {
+	struct conn_table *ct;
+	struct service_set *svcs;
+	uint64_t counters[CNT_LAST];
+};
+
+/* A queued packet as the core needs it. */
+struct core_pkt {
+	uint8_t *data;
+	uint32_t len;
+	enum core_dir dir;
+	bool csum_not_ready;
+	bool gso;
+};
+
+/* Processes one packet; *balanced is set when the packet belongs to a
+ * virtual service flow (it then carries the daemon's mark). */
+enum verdict core_packet(struct core *c, const struct core_pkt *cp,
+			 uint64_t now, bool *balanced);
+const char *core_counter_name(enum core_counter i);
+
+#endif

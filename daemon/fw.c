@@ -1,0 +1,434 @@
+/*
+ * fw.c - the daemon's own iptables chains (iptables.manage = true).
+ *
+ * Where packets are queued and why:
+ *   raw PREROUTING -> CHAIN: client packets to each VIP:port. Before
+ *     connection tracking, so conntrack records the rewritten flow
+ *     (client <-> real server) and the server's replies match it as
+ *     ESTABLISHED on a stateful firewall.
+ *   mangle POSTROUTING -> CHAIN: replies from NAT real servers, after
+ *     conntrack and the filter table have seen them as the real server's.
+ *   filter FORWARD -> CHAIN: accepts packets the daemon marked as balanced,
+ *     so a default-DROP FORWARD policy does not drop the first packet of a
+ *     flow that no longer carries the VIP the operator's rules name.
+ *
+ * Changes go through one iptables-restore --noflush per change with only
+ * the lines that differ: a reload never rebuilds rules (with iptables-nft,
+ * removing the last rules of a namespace can switch conntrack off and
+ * strand translated flows). On stop the jumps and chains go, and so does
+ * a table that did not exist before we started, so iptables-save after
+ * stop equals iptables-save before start.
+ */
+#include "fw.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *const table_names[FW_TABLE_LAST] = {
+	[FW_RAW] = "raw",
+	[FW_MANGLE] = "mangle",
+	[FW_FILTER] = "filter",
+};
+
+static const char *const hook_chains[FW_TABLE_LAST] = {
+	[FW_RAW] = "PREROUTING",
+	[FW_MANGLE] = "POSTROUTING",
+	[FW_FILTER] = "FORWARD",
+};
+
+/*
+ * Runs argv with input on its stdin; its stdout goes to out (may be NULL),
+ * its stderr to the log. Returns the exit status, or -1.
+ */
+static int run(char *const argv[], const char *input, char **out)
+{
+	int in_pipe[2], out_pipe[2], status;
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+	pid_t pid;
+
+	if (pipe(in_pipe) < 0 || pipe(out_pipe) < 0) {
+		log_err("%s: pipe: %m", argv[0]);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("%s: fork: %m", argv[0]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(in_pipe[0], STDIN_FILENO);
+		dup2(out_pipe[1], STDOUT_FILENO);
+		close(in_pipe[0]);
+		close(in_pipe[1]);
+		close(out_pipe[0]);
+		close(out_pipe[1]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "nfqlb: cannot run %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(in_pipe[0]);
+	close(out_pipe[1]);
+	if (input) {
+		size_t n = strlen(input), done = 0;
+
+		while (done < n) {
+			ssize_t w = write(in_pipe[1], input + done, n - done);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				log_err("%s: writing its input: %m", argv[0]);
+				break;
+			}
+			done += (size_t)w;
+		}
+	}
+	close(in_pipe[1]);
+	for (;;) {
+		ssize_t r;
+
+		if (len + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = cap * 2 + 8192);
+
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		r = read(out_pipe[0], buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(out_pipe[0]);
+	if (buf)
+		buf[len] = '\0';
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			log_err("%s: wait: %m", argv[0]);
+			free(buf);
+			return -1;
+		}
+	}
+	if (out)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int restore(const char *script)
+{
+	char *const argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+	int rc = run(argv, script, NULL);
+
+	if (rc != 0) {
+		log_err("iptables-restore failed (exit %d) on:\n%s", rc,
+			script);
+		return -1;
+	}
+	return 0;
+}
+
+static char *save(const char *table)
+{
+	char *const argv[] = { "iptables-save", "-t", (char *)table, NULL };
+	char *const all[] = { "iptables-save", NULL };
+	char *out = NULL;
+
+	if (run(table ? argv : all, NULL, &out) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int rules_add(struct fw_rules *r, enum fw_table t, const char *spec)
+{
+	struct fw_rule *nv;
+
+	for (unsigned int i = 0; i < r->n; i++)
+		if (r->v[i].table == t && strcmp(r->v[i].spec, spec) == 0)
+			return 0; /* servers shared by services: one rule */
+	nv = realloc(r->v, (r->n + 1) * sizeof(*r->v));
+	if (!nv)
+		return -1;
+	r->v = nv;
+	r->v[r->n].table = t;
+	snprintf(r->v[r->n].spec, sizeof(r->v[r->n].spec), "%s", spec);
+	r->n++;
+	return 0;
+}
+
+void fw_rules_free(struct fw_rules *r)
+{
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}
+
+int fw_rules_build(const struct config *cfg, struct fw_rules *out)
+{
+	char spec[160], a[INET_ADDRSTRLEN];
+
+	memset(out, 0, sizeof(*out));
+	snprintf(spec, sizeof(spec), "-m mark --mark 0x%x/0x%x -j ACCEPT",
+		 cfg->fw_mark, cfg->fw_mark);
+	if (rules_add(out, FW_FILTER, spec) < 0)
+		goto oom;
+	for (unsigned int i = 0; i < cfg->n_services; i++) {
+		const struct service_conf *s = &cfg->services[i];
+		const char *p = proto_name(s->proto);
+
+		inet_ntop(AF_INET, &s->vip, a, sizeof(a));
+		snprintf(spec, sizeof(spec),
+			 "-d %s/32 -p %s -m %s --dport %u -j NFQUEUE "
+			 "--queue-num %u",
+			 a, p, p, s->port, cfg->queue);
+		if (rules_add(out, FW_RAW, spec) < 0)
+			goto oom;
+		if (s->fwd != FWD_NAT)
+			continue;
+		for (unsigned int j = 0; j < s->n_servers; j++) {
+			const struct server_conf *sv = &s->servers[j];
+
+			inet_ntop(AF_INET, &sv->addr, a, sizeof(a));
+			snprintf(spec, sizeof(spec),
+				 "-s %s/32 -p %s -m %s --sport %u -j NFQUEUE "
+				 "--queue-num %u",
+				 a, p, p, sv->port, cfg->queue);
+			if (rules_add(out, FW_MANGLE, spec) < 0)
+				goto oom;
+		}
+	}
+	return 0;
+oom:
+	fw_rules_free(out);
+	return -1;
+}
+
+static bool rules_has(const struct fw_rules *r, const struct fw_rule *x)
+{
+	for (unsigned int i = 0; i < r->n; i++)
+		if (r->v[i].table == x->table &&
+		    strcmp(r->v[i].spec, x->spec) == 0)
+			return true;
+	return false;
+}
+
+/* Appends "-X CHAIN spec" lines of rules in table t (and not in unless). */
+static void script_rules(FILE *f, const char *cmd, const char *chain,
+			 const struct fw_rules *r, const struct fw_rules *unless,
+			 enum fw_table t, unsigned int *count)
+{
+	for (unsigned int i = 0; i < r->n; i++) {
+		if (r->v[i].table != t || (unless && rules_has(unless, &r->v[i])))
+			continue;
+		fprintf(f, "%s %s %s\n", cmd, chain, r->v[i].spec);
+		(*count)++;
+	}
+}
+
+/* The section of iptables-save output for "*table", or NULL. */
+static const char *save_section(const char *all, const char *table)
+{
+	size_t n = strlen(table);
+
+	for (const char *l = all; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+		if (l[0] == '*' && strncmp(l + 1, table, n) == 0 &&
+		    l[n + 1] == '\n')
+			return l;
+	return NULL;
+}
+
+/* Which tables exist now, and whether a jump of ours was left behind. */
+static int fw_snapshot(struct fw *fw, bool stale[FW_TABLE_LAST])
+{
+	char *all = save(NULL), jump[96];
+
+	if (!all) {
+		log_err("iptables-save failed: is iptables installed?");
+		return -1;
+	}
+	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		const char *sect = save_section(all, table_names[t]);
+		const char *end = sect ? strstr(sect, "\nCOMMIT") : NULL;
+		const char *j;
+
+		fw->table_existed[t] = sect != NULL;
+		snprintf(jump, sizeof(jump), "\n-A %s -j %s\n", hook_chains[t],
+			 fw->chain);
+		j = sect ? strstr(sect, jump) : NULL;
+		stale[t] = j && (!end || j < end);
+	}
+	free(all);
+	return 0;
+}
+
+static void remove_stale(const struct fw *fw, const bool stale[FW_TABLE_LAST])
+{
+	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		char script[256];
+
+		if (!stale[t])
+			continue;
+		log_warn("iptables: removing chain %s left in table %s by an "
+			 "earlier run",
+			 fw->chain, table_names[t]);
+		snprintf(script, sizeof(script),
+			 "*%s\n-D %s -j %s\n-F %s\n-X %s\nCOMMIT\n",
+			 table_names[t], hook_chains[t], fw->chain, fw->chain,
+			 fw->chain);
+		restore(script);
+	}
+}
+
+int fw_start(struct fw *fw, const struct config *cfg)
+{
+	bool stale[FW_TABLE_LAST];
+	struct fw_rules want;
+	char *script = NULL;
+	size_t size = 0;
+	unsigned int n = 0;
+	FILE *f;
+	int rc;
+
+	memset(fw, 0, sizeof(*fw));
+	snprintf(fw->chain, sizeof(fw->chain), "%s", cfg->fw_chain);
+	fw->mark = cfg->fw_mark;
+	if (fw_snapshot(fw, stale) < 0)
+		return -1;
+	remove_stale(fw, stale);
+	if (fw_rules_build(cfg, &want) < 0) {
+		log_err("iptables: out of memory");
+		return -1;
+	}
+	f = open_memstream(&script, &size);
+	if (!f) {
+		fw_rules_free(&want);
+		return -1;
+	}
+	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		fprintf(f, "*%s\n:%s - [0:0]\n", table_names[t], fw->chain);
+		script_rules(f, "-A", fw->chain, &want, NULL, (enum fw_table)t,
+			     &n);
+		fprintf(f, "-I %s -j %s\nCOMMIT\n", hook_chains[t], fw->chain);
+	}
+	fclose(f);
+	rc = restore(script);
+	free(script);
+	if (rc < 0) {
+		fw_rules_free(&want);
+		fw->active = true; /* remove what may have been added */
+		fw_stop(fw);
+		return -1;
+	}
+	fw->rules = want;
+	fw->active = true;
+	log_info("iptables: chain %s installed with %u rules", fw->chain, n);
+	return 0;
+}
+
+int fw_update(struct fw *fw, const struct config *cfg)
+{
+	struct fw_rules want;
+	char *script = NULL;
+	size_t size = 0;
+	unsigned int n = 0;
+	FILE *f;
+	int rc = 0;
+
+	if (fw_rules_build(cfg, &want) < 0) {
+		log_err("iptables: out of memory");
+		return -1;
+	}
+	f = open_memstream(&script, &size);
+	if (!f) {
+		fw_rules_free(&want);
+		return -1;
+	}
+	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		fprintf(f, "*%s\n", table_names[t]);
+		/* add first, then delete: a rule's packets never fall
+		 * through a gap */
+		script_rules(f, "-A", fw->chain, &want, &fw->rules,
+			     (enum fw_table)t, &n);
+		script_rules(f, "-D", fw->chain, &fw->rules, &want,
+			     (enum fw_table)t, &n);
+		fprintf(f, "COMMIT\n");
+	}
+	fclose(f);
+	if (n > 0)
+		rc = restore(script);
+	free(script);
+	if (rc < 0) {
+		fw_rules_free(&want);
+		return -1;
+	}
+	fw_rules_free(&fw->rules);
+	fw->rules = want;
+	if (n)
+		log_info("iptables: chain %s: %u rules changed", fw->chain, n);
+	return 0;
+}
+
+/* True when iptables-save shows table t with no rules or user chains and
+ * only ACCEPT policies: as iptables-nft creates it. */
+static bool table_is_pristine(enum fw_table t)
+{
+	char *out = save(table_names[t]);
+	bool pristine = out != NULL;
+
+	for (char *line = out; pristine && line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (line[0] == '-' ||
+		    (line[0] == ':' && !strstr(line, " ACCEPT ")))
+			pristine = false;
+		line = nl ? nl + 1 : NULL;
+	}
+	free(out);
+	return pristine;
+}
+
+void fw_stop(struct fw *fw)
+{
+	char *script = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	if (!fw->active)
+		return;
+	f = open_memstream(&script, &size);
+	if (f) {
+		for (int t = 0; t < FW_TABLE_LAST; t++)
+			fprintf(f, "*%s\n-D %s -j %s\n-F %s\n-X %s\nCOMMIT\n",
+				table_names[t], hook_chains[t], fw->chain,
+				fw->chain, fw->chain);
+		fclose(f);
+		if (restore(script) == 0)
+			log_info("iptables: chain %s removed", fw->chain);
+		free(script);
+	}
+	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		if (fw->table_existed[t] || !table_is_pristine((enum fw_table)t))
+			continue;
+		if (fw_nft_delete_table(table_names[t]) < 0)
+			log_warn("iptables: could not remove the empty table "
+				 "%s it created: %m",
+				 table_names[t]);
+	}
+	fw_rules_free(&fw->rules);
+	fw->active = false;
+}

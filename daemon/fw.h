@@ -1,0 +1,43 @@
+/* fw.h - the daemon's own iptables chains: installed, updated, removed */
+#ifndef NFQLB_FW_H
+#define NFQLB_FW_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+enum fw_table { FW_RAW = 0, FW_MANGLE, FW_FILTER, FW_TABLE_LAST };
+
+struct fw_rule {
+	enum fw_table table;
+	char spec[160]; /* match and target, without "-A CHAIN" */
+};
+
+struct fw_rules {
+	struct fw_rule *v;
+	unsigned int n;
+};
+
+struct fw {
+	bool active; /* our chains are installed */
+	char chain[CONFIG_CHAIN_MAX];
+	uint32_t mark;
+	bool table_existed[FW_TABLE_LAST]; /* before we started */
+	struct fw_rules rules; /* what is installed now */
+};
+
+/* The rules cfg needs (pure: used by tests). Returns 0 or -1 (memory). */
+int fw_rules_build(const struct config *cfg, struct fw_rules *out);
+void fw_rules_free(struct fw_rules *r);
+
+/* Installs the chains, one jump each, and cfg's rules. */
+int fw_start(struct fw *fw, const struct config *cfg);
+/* Adds and deletes only the rules that differ from what is installed. */
+int fw_update(struct fw *fw, const struct config *cfg);
+/* Removes exactly what fw_start and fw_update added. */
+void fw_stop(struct fw *fw);
+
+/* fw_nft.c: deletes an empty nftables table that iptables-nft created. */
+int fw_nft_delete_table(const char *name);
+
+#endif

@@ -1,0 +1,324 @@
+/* main.c - the nfqlb daemon: options, start-up order, signals, reload */
+#include "config.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "core.h"
+#include "fw.h"
+#include "log.h"
+#include "queue.h"
+#include "notify.h"
+#include "service.h"
+
+struct daemon {
+	struct ev_loop *loop;
+	struct config cfg;
+	struct conn_table ct;
+	struct service_set svcs;
+	struct core core;
+	struct queue q;
+	struct fw fw;
+	ev_signal sig_term, sig_int, sig_hup;
+	ev_timer tick;     /* connection expiry, once a second */
+	ev_timer watchdog; /* WATCHDOG=1 at half $WATCHDOG_USEC */
+	int ready_fd;      /* tells a daemonising parent we are up */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nfqlb [-f] [-t] [-c FILE]\n"
+		"  -c, --config FILE    configuration (default %s)\n"
+		"  -f, --foreground     stay in the foreground, log to stderr too\n"
+		"  -t, --test-config    check the configuration and exit\n"
+		"  -V, --version        print the version and exit\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+/* Logs the lines of a config error report one by one. */
+static void log_lines(enum log_level level, char *text)
+{
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		log_msg(level, "%s", line);
+}
+
+/* Settings that only a restart can change keep their running values. */
+static void keep_restart_settings(const struct config *cur, struct config *nc)
+{
+	bool changed = cur->queue != nc->queue || cur->queues != nc->queues ||
+		       cur->max_connections != nc->max_connections ||
+		       cur->fw_manage != nc->fw_manage ||
+		       cur->fw_mark != nc->fw_mark ||
+		       strcmp(cur->fw_chain, nc->fw_chain) != 0 ||
+		       strcmp(cur->control_socket, nc->control_socket) != 0;
+
+	if (!changed)
+		return;
+	log_warn("reload: queue, queues, max_connections, control_socket and "
+		 "iptables settings change only with a restart; keeping the "
+		 "running ones");
+	nc->queue = cur->queue;
+	nc->queues = cur->queues;
+	nc->max_connections = cur->max_connections;
+	nc->fw_manage = cur->fw_manage;
+	nc->fw_mark = cur->fw_mark;
+	memcpy(nc->fw_chain, cur->fw_chain, sizeof(nc->fw_chain));
+}
+
+static void reload(struct daemon *d)
+{
+	struct config nc;
+	char *report = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&report, &size);
+	int rc;
+
+	notify_send("RELOADING=1");
+	if (!f) {
+		log_err("reload: out of memory; the running configuration stays");
+		notify_send("READY=1");
+		return;
+	}
+	rc = config_load(d->cfg.path, &nc, f);
+	fclose(f);
+	if (rc < 0) {
+		log_lines(LOG_LVL_ERROR, report);
+		log_err("reload of %s refused: the running configuration stays",
+			d->cfg.path);
+		free(report);
+		notify_send("READY=1");
+		return;
+	}
+	free(report);
+	keep_restart_settings(&d->cfg, &nc);
+	if (service_set_apply(&d->svcs, &nc, &d->ct) < 0)
+		log_err("reload: some services could not be updated");
+	conn_table_set_timeouts(&d->ct, &nc.timeouts);
+	if (nc.fw_manage && fw_update(&d->fw, &nc) < 0)
+		log_err("reload: iptables rules could not be updated");
+	log_set_level(nc.log_level);
+	config_free(&d->cfg);
+	d->cfg = nc;
+	log_info("configuration %s reloaded: %u services, %u connections kept",
+		 d->cfg.path, d->svcs.n, d->ct.count);
+	notify_send("READY=1");
+}
+
+static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_info("signal %d: stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	reload(w->data);
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+	unsigned int n = conn_expire(&d->ct, queue_clock_ms());
+
+	if (n)
+		log_debug("%u connections expired, %u left", n, d->ct.count);
+}
+
+static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	notify_send("WATCHDOG=1");
+}
+
+/*
+ * Without -f: the parent waits until the child is ready (or failed), so
+ * "nfqlb && next-step" sees a working balancer, as with Type=notify.
+ */
+static int daemonise(struct daemon *d)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p) < 0) {
+		log_err("pipe: %m");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("fork: %m");
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? EXIT_SUCCESS : EXIT_FAILURE);
+	}
+	close(p[0]);
+	d->ready_fd = p[1];
+	if (setsid() < 0 || chdir("/") < 0)
+		log_warn("detaching: %m");
+	int nul = open("/dev/null", O_RDWR);
+
+	if (nul >= 0) {
+		dup2(nul, STDIN_FILENO);
+		dup2(nul, STDOUT_FILENO);
+		dup2(nul, STDERR_FILENO);
+		if (nul > STDERR_FILENO)
+			close(nul);
+	}
+	return 0;
+}
+
+static void signal_ready(struct daemon *d)
+{
+	notify_send("READY=1\nSTATUS=balancing");
+	if (d->ready_fd >= 0) {
+		if (write(d->ready_fd, "r", 1) != 1)
+			log_warn("telling the parent we are ready: %m");
+		close(d->ready_fd);
+		d->ready_fd = -1;
+	}
+}
+
+static uint32_t random_seed(void)
+{
+	uint32_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint32_t)getpid() ^ (uint32_t)queue_clock_ms();
+	return seed;
+}
+
+static int start(struct daemon *d)
+{
+	uint64_t wd = notify_watchdog_usec();
+
+	if (conn_table_init(&d->ct, d->cfg.max_connections, random_seed(),
+			    &d->cfg.timeouts) < 0) {
+		log_err("connection table of %u entries: out of memory",
+			d->cfg.max_connections);
+		return -1;
+	}
+	if (service_set_build(&d->svcs, &d->cfg) < 0)
+		return -1;
+	d->core.ct = &d->ct;
+	d->core.svcs = &d->svcs;
+	/* Bind the queue before the rules send packets to it. */
+	if (queue_open(&d->q, d->cfg.queue, &d->core, d->cfg.fw_mark) < 0)
+		return -1;
+	queue_start(&d->q, d->loop);
+	if (d->cfg.fw_manage && fw_start(&d->fw, &d->cfg) < 0)
+		return -1;
+
+	ev_signal_init(&d->sig_term, on_stop, SIGTERM);
+	ev_signal_init(&d->sig_int, on_stop, SIGINT);
+	ev_signal_init(&d->sig_hup, on_hup, SIGHUP);
+	d->sig_hup.data = d;
+	ev_signal_start(d->loop, &d->sig_term);
+	ev_signal_start(d->loop, &d->sig_int);
+	ev_signal_start(d->loop, &d->sig_hup);
+	ev_timer_init(&d->tick, on_tick, 1.0, 1.0);
+	d->tick.data = d;
+	ev_timer_start(d->loop, &d->tick);
+	if (wd) {
+		ev_timer_init(&d->watchdog, on_watchdog, 0.0,
+			      (double)wd / 2e6);
+		ev_timer_again(d->loop, &d->watchdog);
+	}
+	log_info("nfqlb %s: %u services on queue %u", PACKAGE_VERSION,
+		 d->svcs.n, d->cfg.queue);
+	return 0;
+}
+
+static void stop(struct daemon *d)
+{
+	notify_send("STOPPING=1");
+	if (d->cfg.fw_manage)
+		fw_stop(&d->fw);
+	queue_stop(&d->q, d->loop);
+	queue_close(&d->q);
+	/* stopping: flows end with the table, nothing to purge one by one */
+	service_set_free(&d->svcs, NULL);
+	conn_table_destroy(&d->ct);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "test-config", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CONFIG_DEFAULT_PATH;
+	bool foreground = false, test = false;
+	struct daemon d = { .ready_fd = -1 };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:ftVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'V':
+			printf("nfqlb %s\n", PACKAGE_VERSION);
+			return EXIT_SUCCESS;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(path, &d.cfg, stderr) < 0)
+		return EXIT_FAILURE;
+	if (test) {
+		printf("%s: configuration is valid (%u services)\n", path,
+		       d.cfg.n_services);
+		config_free(&d.cfg);
+		return EXIT_SUCCESS;
+	}
+
+	log_init("nfqlb", foreground, d.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemonise(&d) < 0)
+		return EXIT_FAILURE;
+	d.loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d.loop) {
+		log_err("cannot create the event loop");
+		return EXIT_FAILURE;
+	}
+	rc = start(&d);
+	if (rc == 0) {
+		signal_ready(&d);
+		ev_run(d.loop, 0);
+	}
+	stop(&d);
+	log_info("stopped");
+	config_free(&d.cfg);
+	log_close();
+	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,12 @@
+/* notify.h - systemd's readiness protocol: a datagram to $NOTIFY_SOCKET */
+#ifndef NFQLB_NOTIFY_H
+#define NFQLB_NOTIFY_H
+
+#include <stdint.h>
+
+/* Sends state ("READY=1", ...); 0 when sent or when not under systemd. */
+int notify_send(const char *state);
+/* The watchdog period asked for by $WATCHDOG_USEC, or 0. */
+uint64_t notify_watchdog_usec(void);
+
+#endif

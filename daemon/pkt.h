@@ -1,0 +1,47 @@
+/* pkt.h - IPv4/TCP/UDP header parsing of queued packets; never trusts them */
+#ifndef NFQLB_PKT_H
+#define NFQLB_PKT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What the parser made of a packet. Each class has its own drop counter. */
+enum pkt_class {
+	PKT_OK = 0,
+	PKT_TRUNCATED,    /* shorter than its headers say */
+	PKT_BAD_HEADER,   /* not IPv4, header length or total length wrong */
+	PKT_FRAGMENT,     /* a fragment: no complete transport header */
+	PKT_UNKNOWN_PROTO, /* neither TCP nor UDP */
+	PKT_CLASS_LAST,
+};
+
+/* TCP flag bits as they sit in the header's flags byte. */
+#define PKT_TCP_FIN 0x01
+#define PKT_TCP_SYN 0x02
+#define PKT_TCP_RST 0x04
+#define PKT_TCP_ACK 0x10
+
+/* A parsed packet: pointers into the caller's buffer, ports in network
+ * order (they are compared and copied, never computed with). */
+struct pkt {
+	uint8_t *data;     /* start of the IPv4 header */
+	uint32_t len;      /* bytes in data (IP total length) */
+	uint32_t ihl;      /* IP header length in bytes */
+	uint8_t proto;     /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t tcp_flags; /* TCP only */
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint8_t *l4;       /* transport header */
+	uint32_t l4len;    /* transport header + payload */
+	bool csum_not_ready; /* checksum is the pseudo-header sum only */
+	bool gso;          /* a segmentation offload super-packet */
+};
+
+enum pkt_class pkt_parse(struct pkt *p, uint8_t *data, uint32_t caplen);
+const char *pkt_class_name(enum pkt_class c);
+
+/* Offsets of the checksum field inside the transport header. */
+#define PKT_TCP_CSUM_OFF 16
+#define PKT_UDP_CSUM_OFF 6
+
+#endif

@@ -1,0 +1,234 @@
+/* service.c - virtual services and their real servers at run time */
+#include "service.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "sched.h"
+
+const char *server_label(const struct server *srv, char *buf, unsigned size)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &srv->addr, a, sizeof(a));
+	snprintf(buf, size, "%s: server %s:%u", srv->svc->name, a,
+		 ntohs(srv->port));
+	return buf;
+}
+
+struct service *service_find(const struct service_set *set, uint8_t proto,
+			     uint32_t vip, uint16_t port)
+{
+	/* A handful of services: a linear scan beats a hash here. */
+	for (unsigned int i = 0; i < set->n; i++) {
+		struct service *s = set->svcs[i];
+
+		if (s->vip == vip && s->port == port && s->proto == proto)
+			return s;
+	}
+	return NULL;
+}
+
+static struct server *server_find(const struct service *svc, uint32_t addr,
+				  uint16_t port)
+{
+	for (unsigned int i = 0; i < svc->n_servers; i++)
+		if (svc->servers[i]->addr == addr &&
+		    svc->servers[i]->port == port)
+			return svc->servers[i];
+	return NULL;
+}
+
+static void server_drop(struct server *srv, struct conn_table *ct)
+{
+	char label[128];
+	unsigned int n = ct ? conn_purge_dest(ct, srv) : 0;
+
+	if (n)
+		log_info("%s: removed with %u connections",
+			 server_label(srv, label, sizeof(label)), n);
+	free(srv);
+}
+
+/* Gives svc the server list of sc, reusing servers that stay. */
+static int service_set_servers(struct service *svc,
+			       const struct service_conf *sc,
+			       struct conn_table *ct)
+{
+	struct server **list = calloc(sc->n_servers, sizeof(*list));
+
+	if (!list)
+		return -1;
+	for (unsigned int i = 0; i < sc->n_servers; i++) {
+		const struct server_conf *c = &sc->servers[i];
+		struct server *s = server_find(svc, c->addr, htons(c->port));
+
+		if (!s) {
+			s = calloc(1, sizeof(*s));
+			if (!s) {
+				while (i--)
+					if (!server_find(svc, list[i]->addr,
+							 list[i]->port))
+						free(list[i]);
+				free(list);
+				return -1;
+			}
+			s->svc = svc;
+			s->addr = c->addr;
+			s->port = htons(c->port);
+		}
+		s->weight = c->weight;
+		list[i] = s;
+	}
+	/* Servers of the old list that the new one no longer holds. */
+	for (unsigned int i = 0; i < svc->n_servers; i++) {
+		bool kept = false;
+
+		for (unsigned int j = 0; j < sc->n_servers; j++)
+			if (list[j] == svc->servers[i])
+				kept = true;
+		if (!kept)
+			server_drop(svc->servers[i], ct);
+	}
+	free(svc->servers);
+	svc->servers = list;
+	svc->n_servers = sc->n_servers;
+	return 0;
+}
+
+static int service_set_sched(struct service *svc, const char *name)
+{
+	const struct sched_ops *ops = sched_find(name);
+
+	if (!ops) {
+		log_err("%s: scheduler '%s' is not available", svc->name,
+			name);
+		return -1;
+	}
+	if (svc->sched == ops) {
+		ops->update_service(svc);
+		return 0;
+	}
+	if (svc->sched)
+		svc->sched->done_service(svc);
+	svc->sched = NULL;
+	if (ops->init_service(svc) < 0) {
+		log_err("%s: scheduler '%s': out of memory", svc->name, name);
+		return -1;
+	}
+	svc->sched = ops;
+	return 0;
+}
+
+static void service_destroy(struct service *svc, struct conn_table *ct)
+{
+	for (unsigned int i = 0; i < svc->n_servers; i++)
+		server_drop(svc->servers[i], ct);
+	if (svc->sched)
+		svc->sched->done_service(svc);
+	free(svc->servers);
+	free(svc);
+}
+
+/* Brings svc (new or kept) to the state sc describes. */
+static int service_configure(struct service *svc, const struct service_conf *sc,
+			     struct conn_table *ct)
+{
+	snprintf(svc->name, sizeof(svc->name), "%s", sc->name);
+	svc->proto = sc->proto;
+	svc->vip = sc->vip;
+	svc->port = htons(sc->port);
+	svc->fwd = sc->fwd;
+	if (service_set_servers(svc, sc, ct) < 0) {
+		log_err("%s: out of memory", svc->name);
+		return -1;
+	}
+	return service_set_sched(svc, sc->scheduler);
+}
+
+static struct service *service_by_name(const struct service_set *set,
+				       const char *name)
+{
+	for (unsigned int i = 0; i < set->n; i++)
+		if (strcmp(set->svcs[i]->name, name) == 0)
+			return set->svcs[i];
+	return NULL;
+}
+
+int service_set_apply(struct service_set *set, const struct config *cfg,
+		      struct conn_table *ct)
+{
+	struct service **list = NULL;
+	int rc = 0;
+
+	if (cfg->n_services) {
+		list = calloc(cfg->n_services, sizeof(*list));
+		if (!list) {
+			log_err("services: out of memory");
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < cfg->n_services; i++) {
+		const struct service_conf *sc = &cfg->services[i];
+		struct service *svc = service_by_name(set, sc->name);
+
+		if (svc && (svc->proto != sc->proto || svc->vip != sc->vip ||
+			    svc->port != htons(sc->port))) {
+			/* A new address makes it another service: flows
+			 * to the old one cannot continue. */
+			svc = NULL;
+		}
+		if (!svc) {
+			svc = calloc(1, sizeof(*svc));
+			if (!svc) {
+				log_err("%s: out of memory", sc->name);
+				rc = -1;
+				continue;
+			}
+		}
+		list[i] = svc;
+		if (service_configure(svc, sc, ct) < 0)
+			rc = -1;
+	}
+	for (unsigned int i = 0; i < set->n; i++) {
+		bool kept = false;
+
+		for (unsigned int j = 0; j < cfg->n_services; j++)
+			if (list[j] == set->svcs[i])
+				kept = true;
+		if (!kept)
+			service_destroy(set->svcs[i], ct);
+	}
+	free(set->svcs);
+	set->svcs = list;
+	set->n = cfg->n_services;
+	/* Drop slots that failed to allocate. */
+	for (unsigned int i = 0; i < set->n;) {
+		if (!set->svcs[i]) {
+			memmove(&set->svcs[i], &set->svcs[i + 1],
+				(set->n - i - 1) * sizeof(*set->svcs));
+			set->n--;
+		} else {
+			i++;
+		}
+	}
+	return rc;
+}
+
+int service_set_build(struct service_set *set, const struct config *cfg)
+{
+	memset(set, 0, sizeof(*set));
+	return service_set_apply(set, cfg, NULL);
+}
+
+void service_set_free(struct service_set *set, struct conn_table *ct)
+{
+	for (unsigned int i = 0; i < set->n; i++)
+		service_destroy(set->svcs[i], ct);
+	free(set->svcs);
+	memset(set, 0, sizeof(*set));
+}

@@ -1,0 +1,70 @@
+/* service.h - virtual services and their real servers at run time */
+#ifndef NFQLB_SERVICE_H
+#define NFQLB_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct sched_ops;
+struct conn_table;
+
+/* Traffic counters, IPVS's ip_vs_stats: 64-bit, never reset by reload. */
+struct traffic_stats {
+	uint64_t conns;
+	uint64_t in_packets, out_packets;
+	uint64_t in_bytes, out_bytes;
+};
+
+/* A real server. Connections point at it, so it lives at a fixed address
+ * until it is removed from its service (its connections go first). */
+struct server {
+	struct service *svc;
+	uint32_t addr;   /* network order */
+	uint16_t port;   /* network order */
+	uint32_t weight; /* scheduling weight; 0 = no new connections */
+	uint32_t active_conns;   /* IPVS activeconns: ESTABLISHED TCP */
+	uint32_t inactive_conns; /* everything else, UDP included */
+	struct traffic_stats stats;
+};
+
+struct service {
+	char name[CONFIG_NAME_MAX];
+	uint8_t proto;
+	uint32_t vip;  /* network order */
+	uint16_t port; /* network order */
+	enum fwd_method fwd;
+	const struct sched_ops *sched;
+	void *sched_data;
+	struct server **servers; /* in configuration order */
+	unsigned int n_servers;
+	struct traffic_stats stats;
+};
+
+struct service_set {
+	struct service **svcs;
+	unsigned int n;
+};
+
+/* Builds the run-time services of cfg into set (which must be empty).
+ * Returns 0, or -1 with a logged reason. */
+int service_set_build(struct service_set *set, const struct config *cfg);
+
+/*
+ * Changes set in place to match cfg: services and servers are matched by
+ * name and by address:port, so the counters and connections of those that
+ * stay are kept; weights, schedulers and methods take the new values.
+ * Connections to servers that go away are removed from ct.
+ */
+int service_set_apply(struct service_set *set, const struct config *cfg,
+		      struct conn_table *ct);
+void service_set_free(struct service_set *set, struct conn_table *ct);
+
+struct service *service_find(const struct service_set *set, uint8_t proto,
+			     uint32_t vip, uint16_t port);
+
+/* "web: server 198.51.100.12:8080" style prefix for messages. */
+const char *server_label(const struct server *srv, char *buf, unsigned size);
+
+#endif
