@@ -1,0 +1,234 @@
+/*
+ * test_config.c - config validation as tables: good files load, every bad
+ * file is refused with "FILE:LINE: message" naming the offending line
+ * (marked "# <-" in the text below).
+ */
+#include "unit.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define SERVERS                                                                \
+	"  servers = ( { address = \"198.51.100.11\"; port = 8080; } );\n"
+
+static const char *const good[] = {
+	/* the smallest useful file */
+	"services = ( { name = \"web\"; vip = \"203.0.113.10\"; port = 80;\n"
+	"  scheduler = \"rr\";\n" SERVERS "} );\n",
+	/* every daemon setting, UDP, wrr with weight 0, health none */
+	"daemon: { queue = 3; queues = 1; control_socket = \"/run/x.sock\";\n"
+	"  max_connections = 1000; log_level = \"debug\";\n"
+	"  checkpoint: { file = \"/var/lib/x.ckpt\"; interval = 5; }; };\n"
+	"iptables: { manage = false; chain = \"LB_1\"; mark = 0x100; };\n"
+	"timeouts: { tcp = 900; tcp_fin = 120; tcp_syn = 60; udp = 300; };\n"
+	"services = (\n"
+	" { name = \"dns\"; protocol = \"udp\"; vip = \"203.0.113.10\";\n"
+	"   port = 53; scheduler = \"wrr\"; forward = \"nat\";\n"
+	"   persistence = 0; health: { type = \"none\"; };\n"
+	"   servers = ( { address = \"198.51.100.11\"; weight = 0; },\n"
+	"               { address = \"198.51.100.12\"; weight = 65535; } ); },\n"
+	" { name = \"dns-tcp\"; protocol = \"tcp\"; vip = \"203.0.113.10\";\n"
+	"   port = 53; scheduler = \"rr\";\n" SERVERS " } );\n",
+	/* no services at all is a valid (idle) director */
+	"daemon: { queue = 0; };\n",
+};
+
+struct bad {
+	const char *text; /* the offending line ends with "# <-" */
+	const char *msg;  /* a part of the message */
+};
+
+#define SVC_HEAD "services = ( { name = \"web\"; vip = \"203.0.113.10\";\n"
+
+static const struct bad bad[] = {
+	{ "services = ( { name = \"web\"; vip = ; } ); # <-\n", "syntax" },
+	{ SVC_HEAD "  port = 80; scheduler = \"foo\"; # <-\n" SERVERS "} );\n",
+	  "unknown scheduler 'foo'" },
+	{ SVC_HEAD "  port = 80; scheduler = \"wlc\"; # <-\n" SERVERS "} );\n",
+	  "not supported yet" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"xyz\"; # <-\n" SERVERS
+	  "} );\n",
+	  "unknown forward method 'xyz'" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"dr\"; # <-\n"
+		   "  servers = ( { address = \"198.51.100.11\"; } );\n} );\n",
+	  "not supported yet" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"tun\";\n"
+		   "  servers = ( { address = \"198.51.100.11\"; port = 81; } ); # <-\n"
+		   "} );\n",
+	  "port" },
+	{ SVC_HEAD "  port = 80; protocol = \"sctp\"; # <-\n" SERVERS "} );\n",
+	  "unknown protocol 'sctp'" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+		   "  servers = ( { address = \"198.51.100.11\"; weight = 70000; } ); # <-\n"
+		   "} );\n",
+	  "out of range" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+		   "  servers = ( { address = \"1.2.3\"; } ); # <-\n} );\n",
+	  "not an IPv4 address" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+		   "  servers = ( ); # <-\n} );\n",
+	  "at least one server" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n" SERVERS "},\n"
+		   "{ name = \"web\"; vip = \"203.0.113.11\"; port = 80; # <-\n"
+		   "  scheduler = \"rr\";\n" SERVERS "} );\n",
+	  "already used" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n" SERVERS "},\n"
+		   "{ name = \"web2\"; vip = \"203.0.113.10\"; port = 80; # <-\n"
+		   "  scheduler = \"rr\";\n" SERVERS "} );\n",
+	  "already service 'web'" },
+	{ "timeouts: { tcp = -5; }; # <-\n", "out of range" },
+	{ "timeouts: { udp = 0; }; # <-\n", "out of range" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+		   "  health: { type = \"tcp\"; interval = 0; }; # <-\n" SERVERS
+	  "} );\n",
+	  "out of range" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+		   "  health: { type = \"tcp\"; }; # <-\n" SERVERS "} );\n",
+	  "health type 'tcp' is not supported yet" },
+	{ SVC_HEAD "  port = 80; schedular = \"rr\"; # <-\n" SERVERS "} );\n",
+	  "unknown setting 'schedular'" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\"; persistence = 30; # <-\n" SERVERS
+	  "} );\n",
+	  "persistence is not supported yet" },
+	{ "daemon: { log_level = \"loud\"; }; # <-\n", "unknown log_level" },
+	{ "daemon: { queues = 4; }; # <-\n", "not supported yet" },
+	{ "iptables: { chain = \"this-chain-name-is-far-too-long\"; }; # <-\n",
+	  "chain" },
+	{ "iptables: { mark = 3; }; # <-\n", "single bit" },
+	{ SVC_HEAD "  scheduler = \"rr\"; port = 99999; # <-\n" SERVERS "} );\n",
+	  "out of range" },
+	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+		   "  servers = ( { address = \"198.51.100.11\"; },\n"
+		   "              { address = \"198.51.100.11\"; } ); # <-\n} );\n",
+	  "listed twice" },
+};
+
+static char *write_tmp(const char *text)
+{
+	char *path = strdup("/tmp/nfqlb-test-XXXXXX");
+	int fd = mkstemp(path);
+	size_t n = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+	return path;
+}
+
+static int marked_line(const char *text)
+{
+	const char *m = strstr(text, "# <-");
+	int line = 1;
+
+	assert_non_null(m);
+	for (const char *p = text; p < m; p++)
+		if (*p == '\n')
+			line++;
+	return line;
+}
+
+/* Whether some line of out starts with prefix and contains msg. */
+static bool has_line(const char *out, const char *prefix, const char *msg)
+{
+	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		const char *end = strchr(l, '\n');
+		const char *m = strstr(l, msg);
+
+		if (strncmp(l, prefix, strlen(prefix)) == 0 && m &&
+		    (!end || m < end))
+			return true;
+	}
+	return false;
+}
+
+static void test_good(void **state)
+{
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *path = write_tmp(good[i]), *out = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&out, &size);
+		struct config cfg;
+		int rc = config_load(path, &cfg, f);
+
+		fclose(f);
+		if (rc != 0)
+			fail_msg("good config %zu refused: %s", i, out);
+		config_free(&cfg);
+		unlink(path);
+		free(path);
+		free(out);
+	}
+}
+
+static void test_good_values(void **state)
+{
+	char *path = write_tmp(good[1]);
+	struct config cfg;
+
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	assert_int_equal(cfg.queue, 3);
+	assert_int_equal(cfg.max_connections, 1000);
+	assert_false(cfg.fw_manage);
+	assert_string_equal(cfg.fw_chain, "LB_1");
+	assert_int_equal(cfg.fw_mark, 0x100);
+	assert_int_equal(cfg.n_services, 2);
+	assert_int_equal(cfg.services[0].proto, IPPROTO_UDP);
+	assert_int_equal(cfg.services[0].servers[0].port, 53); /* inherited */
+	assert_int_equal(cfg.services[0].servers[0].weight, 0);
+	assert_int_equal(cfg.services[1].servers[0].weight, 1); /* default */
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
+static void test_bad(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = write_tmp(bad[i].text), *out = NULL, want[128];
+		size_t size = 0;
+		FILE *f = open_memstream(&out, &size);
+		struct config cfg;
+		int rc = config_load(path, &cfg, f);
+
+		fclose(f);
+		snprintf(want, sizeof(want), "%s:%d: ", path,
+			 marked_line(bad[i].text));
+		if (rc != -1 || !has_line(out, want, bad[i].msg))
+			fail_msg("bad config %zu: rc %d, want '%s...%s', got "
+				 "'%s'",
+				 i, rc, want, bad[i].msg, out);
+		unlink(path);
+		free(path);
+		free(out);
+	}
+}
+
+static void test_missing_file(void **state)
+{
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+	struct config cfg;
+
+	assert_int_equal(config_load("/nonexistent/nfqlb.conf", &cfg, f), -1);
+	fclose(f);
+	assert_non_null(strstr(out, "/nonexistent/nfqlb.conf:0: "));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_missing_file),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,327 @@
+/*
+ * test_nat.c - VS/NAT through the packet core with byte arrays: the
+ * rewritten addresses and ports, and checksums verified by an independent
+ * byte-wise implementation (not csum.c).
+ */
+#include "unit.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "core.h"
+#include "service.h"
+
+/* Independent RFC 1071 sum over big-endian 16-bit words. */
+static uint32_t sum_be(const uint8_t *b, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		s += (uint32_t)b[n - 1] << 8;
+	return s;
+}
+
+static uint16_t fold_be(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static bool ip_csum_ok(const uint8_t *p)
+{
+	return fold_be(sum_be(p, (size_t)(p[0] & 15) * 4, 0)) == 0xffff;
+}
+
+static uint32_t pseudo_be(const uint8_t *p, uint16_t l4len)
+{
+	uint32_t s = sum_be(p + 12, 8, 0);
+
+	return s + p[9] + l4len;
+}
+
+static bool l4_csum_ok(const uint8_t *p)
+{
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	uint16_t tot = (uint16_t)(p[2] << 8 | p[3]);
+	uint16_t l4len = (uint16_t)(tot - ihl);
+
+	return fold_be(sum_be(p + ihl, l4len, pseudo_be(p, l4len))) == 0xffff;
+}
+
+static void set16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Builds an IPv4 packet with a correct IP checksum and, depending on
+ * csum_mode, a complete L4 checksum (0), the pseudo-header sum only as
+ * CHECKSUM_PARTIAL leaves it (1), or no UDP checksum (2). */
+static size_t build(uint8_t *buf, uint8_t proto, const char *src,
+		    uint16_t sport, const char *dst, uint16_t dport,
+		    uint8_t tcp_flags, size_t payload, int csum_mode)
+{
+	size_t l4h = proto == IPPROTO_TCP ? 20 : 8, l4len = l4h + payload;
+	size_t tot = 20 + l4len;
+	uint8_t *l4 = buf + 20;
+	size_t coff = proto == IPPROTO_TCP ? 16 : 6;
+	uint32_t a;
+
+	memset(buf, 0, tot);
+	buf[0] = 0x45;
+	set16(buf + 2, (uint16_t)tot);
+	set16(buf + 4, 0x1234);
+	buf[6] = 0x40; /* DF */
+	buf[8] = 64;
+	buf[9] = proto;
+	a = ip4(src);
+	memcpy(buf + 12, &a, 4);
+	a = ip4(dst);
+	memcpy(buf + 16, &a, 4);
+	set16(buf + 10, (uint16_t)~fold_be(sum_be(buf, 20, 0)));
+	set16(l4, sport);
+	set16(l4 + 2, dport);
+	if (proto == IPPROTO_TCP) {
+		set16(l4 + 4, 0x0102);
+		l4[12] = 5 << 4;
+		l4[13] = tcp_flags;
+		set16(l4 + 14, 64240);
+	} else {
+		set16(l4 + 4, (uint16_t)l4len);
+	}
+	for (size_t i = 0; i < payload; i++)
+		l4[l4h + i] = (uint8_t)(i * 7 + 3);
+	if (csum_mode == 0)
+		set16(l4 + coff, (uint16_t)~fold_be(sum_be(
+					 l4, l4len, pseudo_be(buf, (uint16_t)l4len))));
+	else if (csum_mode == 1)
+		set16(l4 + coff, fold_be(pseudo_be(buf, (uint16_t)l4len)));
+	return tot;
+}
+
+struct env {
+	struct config cfg;
+	struct service_conf sc[2];
+	struct server_conf srv[2];
+	struct conn_table ct;
+	struct service_set set;
+	struct core core;
+};
+
+static int env_setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	e->srv[0] = (struct server_conf){ ip4("198.51.100.11"), 8080, 1, 0 };
+	e->srv[1] = (struct server_conf){ ip4("198.51.100.12"), 8080, 1, 0 };
+	for (int i = 0; i < 2; i++) {
+		struct service_conf *s = &e->sc[i];
+
+		snprintf(s->name, sizeof(s->name), i ? "dns" : "web");
+		s->proto = i ? IPPROTO_UDP : IPPROTO_TCP;
+		s->vip = ip4("203.0.113.10");
+		s->port = i ? 53 : 80;
+		snprintf(s->scheduler, sizeof(s->scheduler), "rr");
+		s->fwd = FWD_NAT;
+		s->servers = e->srv;
+		s->n_servers = 2;
+	}
+	e->cfg.services = e->sc;
+	e->cfg.n_services = 2;
+	e->cfg.timeouts = (struct timeouts_conf){ 900, 120, 60, 300 };
+	assert_int_equal(conn_table_init(&e->ct, 1000, 5, &e->cfg.timeouts), 0);
+	assert_int_equal(service_set_build(&e->set, &e->cfg), 0);
+	e->core.ct = &e->ct;
+	e->core.svcs = &e->set;
+	*state = e;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct env *e = *state;
+
+	service_set_free(&e->set, &e->ct);
+	conn_table_destroy(&e->ct);
+	free(e);
+	return 0;
+}
+
+static enum verdict run(struct env *e, uint8_t *buf, size_t len,
+			enum core_dir dir, bool not_ready, bool *balanced)
+{
+	struct core_pkt cp = { buf, (uint32_t)len, dir, not_ready, false };
+
+	return core_packet(&e->core, &cp, 1000, balanced);
+}
+
+static void expect_addr(const uint8_t *p, size_t off, const char *addr)
+{
+	uint32_t a;
+
+	memcpy(&a, p + off, 4);
+	assert_int_equal(a, ip4(addr));
+}
+
+static void tcp_roundtrip(void **state, bool not_ready, size_t payload)
+{
+	struct env *e = *state;
+	uint8_t buf[2048];
+	bool balanced;
+	size_t n;
+
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 40000, "203.0.113.10", 80,
+		  PKT_TCP_SYN, payload, not_ready ? 1 : 0);
+	assert_int_equal(run(e, buf, n, CORE_IN, not_ready, &balanced),
+			 VERDICT_MANGLED);
+	assert_true(balanced);
+	expect_addr(buf, 12, "192.0.2.2");
+	expect_addr(buf, 16, "198.51.100.11");
+	assert_int_equal(buf[22] << 8 | buf[23], 8080);
+	assert_true(ip_csum_ok(buf));
+	assert_true(l4_csum_ok(buf));
+
+	/* the server's SYN-ACK goes back out as VIP:80 */
+	n = build(buf, IPPROTO_TCP, "198.51.100.11", 8080, "192.0.2.2", 40000,
+		  PKT_TCP_SYN | PKT_TCP_ACK, payload, not_ready ? 1 : 0);
+	assert_int_equal(run(e, buf, n, CORE_OUT, not_ready, &balanced),
+			 VERDICT_MANGLED);
+	expect_addr(buf, 12, "203.0.113.10");
+	expect_addr(buf, 16, "192.0.2.2");
+	assert_int_equal(buf[20] << 8 | buf[21], 80);
+	assert_true(ip_csum_ok(buf));
+	assert_true(l4_csum_ok(buf));
+}
+
+static void test_tcp_complete_csum(void **state)
+{
+	tcp_roundtrip(state, false, 100);
+}
+
+static void test_tcp_odd_payload(void **state)
+{
+	tcp_roundtrip(state, false, 1001);
+}
+
+static void test_tcp_csum_not_ready(void **state)
+{
+	tcp_roundtrip(state, true, 1400);
+}
+
+static void test_rr_spreads_flows(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[256];
+	bool balanced;
+	int hits[2] = { 0 };
+
+	for (uint16_t p = 1000; p < 1010; p++) {
+		size_t n = build(buf, IPPROTO_TCP, "192.0.2.2", p,
+				 "203.0.113.10", 80, PKT_TCP_SYN, 0, 0);
+
+		assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+				 VERDICT_MANGLED);
+		hits[buf[19] - 11]++;
+	}
+	assert_int_equal(hits[0], 5);
+	assert_int_equal(hits[1], 5);
+	/* a second packet of the first flow stays on its server */
+	{
+		size_t n = build(buf, IPPROTO_TCP, "192.0.2.2", 1000,
+				 "203.0.113.10", 80, PKT_TCP_ACK, 10, 0);
+
+		run(e, buf, n, CORE_IN, false, &balanced);
+		expect_addr(buf, 16, "198.51.100.11");
+	}
+	assert_int_equal(e->set.svcs[0]->stats.conns, 10);
+}
+
+static void test_udp(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[256];
+	bool balanced;
+	size_t n;
+
+	for (int mode = 0; mode < 3; mode++) {
+		n = build(buf, IPPROTO_UDP, "192.0.2.2", (uint16_t)(5000 + mode),
+			  "203.0.113.10", 53, 0, 33, mode);
+		assert_int_equal(run(e, buf, n, CORE_IN, mode == 1, &balanced),
+				 VERDICT_MANGLED);
+		assert_int_equal(buf[22] << 8 | buf[23], 8080);
+		assert_true(ip_csum_ok(buf));
+		if (mode == 2)
+			assert_int_equal(buf[26] | buf[27], 0); /* stays off */
+		else
+			assert_true(l4_csum_ok(buf));
+	}
+}
+
+static void test_unknown_and_bad(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[256];
+	bool balanced;
+	size_t n;
+
+	/* a TCP ACK for no known flow: dropped, counted */
+	n = build(buf, IPPROTO_TCP, "192.0.2.9", 1, "203.0.113.10", 80,
+		  PKT_TCP_ACK, 0, 0);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_DROP);
+	assert_int_equal(e->core.counters[CNT_UNKNOWN_FLOW], 1);
+	/* a port that is no service: passed untouched */
+	n = build(buf, IPPROTO_TCP, "192.0.2.9", 1, "203.0.113.10", 81,
+		  PKT_TCP_SYN, 0, 0);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_ACCEPT);
+	/* a reply of no flow: passed untouched */
+	n = build(buf, IPPROTO_TCP, "198.51.100.11", 8080, "192.0.2.9", 1,
+		  PKT_TCP_ACK, 0, 0);
+	assert_int_equal(run(e, buf, n, CORE_OUT, false, &balanced),
+			 VERDICT_ACCEPT);
+	/* truncated: total length beyond what we hold */
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 2, "203.0.113.10", 80,
+		  PKT_TCP_SYN, 40, 0);
+	assert_int_equal(run(e, buf, n - 1, CORE_IN, false, &balanced),
+			 VERDICT_DROP);
+	assert_int_equal(e->core.counters[PKT_TRUNCATED], 1);
+	/* a fragment */
+	n = build(buf, IPPROTO_UDP, "192.0.2.2", 2, "203.0.113.10", 53, 0, 8,
+		  0);
+	buf[6] |= 0x20; /* MF */
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_DROP);
+	assert_int_equal(e->core.counters[PKT_FRAGMENT], 1);
+	/* TCP data offset below 5 words */
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 3, "203.0.113.10", 80,
+		  PKT_TCP_SYN, 0, 0);
+	buf[32] = 4 << 4;
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_DROP);
+	assert_int_equal(e->core.counters[PKT_BAD_HEADER], 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tcp_complete_csum,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_odd_payload,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_csum_not_ready,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_rr_spreads_flows,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_udp, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_and_bad,
+						env_setup, env_teardown),
+	};
+
+	return cmocka_run_group_tests_name("nat", tests, NULL, NULL);
+}
