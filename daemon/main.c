@@ -29,7 +29,7 @@ struct daemon {
 	struct core core;
 	struct queue q;
 	struct fw fw;
-	ev_signal sig_term, sig_int, sig_hup;
+	ev_signal sig_term, sig_int, sig_hup, sig_usr2;
 	ev_timer tick;     /* connection expiry, once a second */
 	ev_timer watchdog; /* WATCHDOG=1 at half $WATCHDOG_USEC */
 	int ready_fd;      /* tells a daemonising parent we are up */
@@ -124,6 +124,12 @@ static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	reload(w->data);
+}
+
+/* Hitless re-execution is not built yet; never die of the signal. */
+static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_warn("SIGUSR2: hitless restart is not supported yet; ignored");
 }
 
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -227,6 +233,8 @@ static int start(struct daemon *d)
 	ev_signal_start(d->loop, &d->sig_term);
 	ev_signal_start(d->loop, &d->sig_int);
 	ev_signal_start(d->loop, &d->sig_hup);
+	ev_signal_init(&d->sig_usr2, on_usr2, SIGUSR2);
+	ev_signal_start(d->loop, &d->sig_usr2);
 	ev_timer_init(&d->tick, on_tick, 1.0, 1.0);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);

@@ -84,6 +84,26 @@ static int queue_bind(struct queue *q)
 	return queue_config(q, nlh, "set copy mode and GSO");
 }
 
+/*
+ * The kernel refuses a netlink message larger than the socket's send
+ * buffer (EMSGSIZE), which would lose a whole batch of verdicts: raise
+ * the buffer, then size the batch to what we really got.
+ */
+static size_t queue_tx_limit(struct queue *q)
+{
+	int fd = mnl_socket_get_fd(q->nl), size = TX_BUF;
+	socklen_t len = sizeof(size);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0)
+		return 2 * RX_BUF;
+	size -= 64; /* the kernel keeps a little for itself */
+	if (size < 2 * RX_BUF)
+		size = 2 * RX_BUF;
+	return (size_t)size < TX_LIMIT ? (size_t)size : TX_LIMIT;
+}
+
 static int queue_buffers(struct queue *q)
 {
 	q->rx = malloc((size_t)RX_BATCH * RX_BUF);
@@ -100,7 +120,7 @@ static int queue_buffers(struct queue *q)
 	}
 	/* the limit is far above one message, so the batch's reset never
 	 * copies an overflowing message onto itself */
-	q->batch = mnl_nlmsg_batch_start(q->tx, TX_LIMIT);
+	q->batch = mnl_nlmsg_batch_start(q->tx, queue_tx_limit(q));
 	return q->batch ? 0 : -1;
 }
 
