@@ -35,6 +35,22 @@ static void perr(struct parser *ps, const config_setting_t *s,
 	ps->nerr++;
 }
 
+/* The same, for a line remembered from a setting already released. */
+static void perr_at(struct parser *ps, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void perr_at(struct parser *ps, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ps->errs, "%s:%d: ", ps->path, line);
+	va_start(ap, fmt);
+	vfprintf(ps->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', ps->errs);
+	ps->nerr++;
+}
+
 static const char *const fwd_names[FWD_LAST] = {
 	[FWD_NAT] = "nat",
 	[FWD_DR] = "dr",
@@ -432,6 +448,7 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 	check_unsupported(ps, ss, later);
 
 	str = get_string(ps, ss, "name", &s);
+	svc->name_line = s ? (int)config_setting_source_line(s) : svc->line;
 	if (!s)
 		perr(ps, ss, "service without a name");
 	else if (str && (str[0] == '\0' || strlen(str) >= CONFIG_NAME_MAX))
@@ -461,8 +478,10 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 	else if (str && parse_ipv4(str, &svc->vip) < 0)
 		perr(ps, s, "%s: vip '%s' is not an IPv4 address", svc->name,
 		     str);
-	if (!get_uint(ps, ss, "port", 1, 65535, &port))
+	s = get_uint(ps, ss, "port", 1, 65535, &port);
+	if (!s)
 		perr(ps, ss, "%s: 'port' is required", svc->name);
+	svc->key_line = s ? (int)config_setting_source_line(s) : svc->line;
 	svc->port = (uint16_t)port;
 
 	snprintf(svc->scheduler, sizeof(svc->scheduler), "wlc");
@@ -545,14 +564,14 @@ static void parse_services(struct parser *ps, const config_setting_t *root,
 			const struct service_conf *o = &cfg->services[j];
 
 			if (strcmp(o->name, svc->name) == 0)
-				perr(ps, ss,
+				perr_at(ps, svc->name_line,
 				     "service name '%s' is already used at "
 				     "line %d",
 				     svc->name, o->line);
 			else if (o->proto == svc->proto &&
 				 o->vip == svc->vip && o->port == svc->port &&
 				 svc->port != 0)
-				perr(ps, ss,
+				perr_at(ps, svc->key_line,
 				     "%s: %s %s:%u is already service '%s' "
 				     "(line %d)",
 				     svc->name, proto_name(svc->proto),

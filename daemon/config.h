@@ -51,7 +51,9 @@ struct service_conf {
 	struct health_conf health;
 	struct server_conf *servers;
 	unsigned int n_servers;
-	int line;
+	int line;      /* of the service's group */
+	int name_line; /* of its name = ... */
+	int key_line;  /* of its port = ... (the protocol/vip/port key) */
 };
 
 /* Connection timeouts in seconds, as ipvsadm --set (tcp tcpfin udp). */

@@ -1,0 +1,31 @@
+#!/bin/bash
+# Installs every Debian package needed to build and test nfqlb.
+# Idempotent and quiet when everything is there: apt is only touched (and
+# its lists only updated) when a package is missing.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libconfig-dev libev-dev
+	libcmocka-dev
+	# integration tests: namespaces, rules, traffic, helpers
+	iptables conntrack iproute2 socat curl iperf ethtool tcpdump
+	python3 python3-scapy procps psmisc coreutils
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[[ $status == installed ]] || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+if ((EUID != 0)); then
+	echo "deps.sh: missing packages and not root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""Test HTTP/1.0 server for the integration tests (run with /usr/bin/python3).
+
+GET /     -> the server's name ("s1\n"), so a client can count who answered
+GET /ip   -> the client address the server sees (VS/NAT keeps it)
+GET /big  -> the file given with --big (sha256 is checked by the client)
+
+HTTP/1.0 on purpose: one request per connection, so every request is a new
+connection that the load balancer schedules.
+"""
+import argparse
+import os
+import shutil
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--big", required=True)
+    args = ap.parse_args()
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "nfqlb-test-httpd"
+
+        def _send(self, body, ctype="text/plain"):
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            if self.path == "/":
+                self._send((args.name + "\n").encode())
+            elif self.path == "/ip":
+                self._send((self.client_address[0] + "\n").encode())
+            elif self.path == "/big":
+                size = os.path.getsize(args.big)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                with open(args.big, "rb") as f:
+                    shutil.copyfileobj(f, self.wfile, 1 << 20)
+            else:
+                self.send_error(404)
+
+    ThreadingHTTPServer.daemon_threads = True
+    ThreadingHTTPServer.allow_reuse_address = True
+    srv = ThreadingHTTPServer(("0.0.0.0", args.port), Handler)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
