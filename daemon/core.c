@@ -30,8 +30,6 @@ const char *core_counter_name(enum core_counter i)
 	return i < CNT_LAST ? counter_names[i] : "?";
 }
 
-static struct log_ratelimit rl_noserver, rl_full;
-
 static void count_traffic(struct traffic_stats *s, bool in, uint32_t bytes)
 {
 	if (in) {
@@ -59,7 +57,7 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 	}
 	if (c->ct->count >= c->ct->max) {
 		c->counters[CNT_TABLE_FULL]++;
-		log_limited(&rl_full, LOG_LVL_WARNING,
+		log_limited(&c->rl_full, LOG_LVL_WARNING,
 			    "%s: connection table full (%u entries), "
 			    "new connection dropped",
 			    svc->name, c->ct->max);
@@ -68,7 +66,7 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 	dest = svc->sched->schedule(svc, p);
 	if (!dest) {
 		c->counters[CNT_NO_SERVER]++;
-		log_limited(&rl_noserver, LOG_LVL_WARNING,
+		log_limited(&c->rl_noserver, LOG_LVL_WARNING,
 			    "%s: no destination available", svc->name);
 		return NULL;
 	}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "log.h"
 #include "pkt.h"
 #include "service.h"
 #include "xmit.h"
@@ -33,6 +34,8 @@ struct core {
 	struct conn_table *ct;
 	struct service_set *svcs;
 	uint64_t counters[CNT_LAST];
+	/* per core, so each future worker limits its own messages */
+	struct log_ratelimit rl_noserver, rl_full;
 };
 
 /* A queued packet as the core needs it. */

@@ -34,8 +34,6 @@
 #define QUEUE_MAXLEN 8192              /* packets the kernel may hold */
 #define SOCK_RCVBUF (16 * 1024 * 1024)
 
-static struct log_ratelimit rl_verdict, rl_recv;
-
 uint64_t queue_clock_ms(void)
 {
 	struct timespec ts;
@@ -174,7 +172,7 @@ static void queue_flush(struct queue *q)
 	if (len > 0 && mnl_socket_sendto(q->nl, mnl_nlmsg_batch_head(q->batch),
 					 len) < 0) {
 		q->stats.send_errors++;
-		log_limited(&rl_verdict, LOG_LVL_ERROR,
+		log_limited(&q->rl_verdict, LOG_LVL_ERROR,
 			    "queue %u: sending verdicts: %m", q->queue_num);
 	}
 	mnl_nlmsg_batch_reset(q->batch);
@@ -251,13 +249,13 @@ static void queue_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 				break;
 			if (errno == ENOBUFS) {
 				q->stats.enobufs++;
-				log_limited(&rl_recv, LOG_LVL_WARNING,
+				log_limited(&q->rl_recv, LOG_LVL_WARNING,
 					    "queue %u: the kernel dropped "
 					    "queued packets (ENOBUFS)",
 					    q->queue_num);
 				continue;
 			}
-			log_limited(&rl_recv, LOG_LVL_ERROR,
+			log_limited(&q->rl_recv, LOG_LVL_ERROR,
 				    "queue %u: receive: %m", q->queue_num);
 			break;
 		}
@@ -270,7 +268,7 @@ static void queue_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 				/* an NLMSG_ERROR: the kernel refused a
 				 * verdict we sent earlier */
 				q->stats.verdict_errors++;
-				log_limited(&rl_verdict, LOG_LVL_ERROR,
+				log_limited(&q->rl_verdict, LOG_LVL_ERROR,
 					    "queue %u: verdict refused: %m",
 					    q->queue_num);
 			}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "log.h"
 
 struct mnl_socket;
 struct mnl_nlmsg_batch;
@@ -35,6 +36,7 @@ struct queue {
 	struct mnl_nlmsg_batch *batch;
 	uint64_t now_ms; /* clock of the batch being processed */
 	struct queue_stats stats;
+	struct log_ratelimit rl_verdict, rl_recv;
 };
 
 /* Binds queue_num (copy whole packets, GSO super-packets allowed).
