@@ -294,53 +294,13 @@ static void remove_stale(const struct fw *fw, const bool stale[FW_TABLE_LAST])
 	}
 }
 
-int fw_start(struct fw *fw, const struct config *cfg)
-{
-	bool stale[FW_TABLE_LAST];
-	struct fw_rules want;
-	char *script = NULL;
-	size_t size = 0;
-	unsigned int n = 0;
-	FILE *f;
-	int rc;
-
-	memset(fw, 0, sizeof(*fw));
-	snprintf(fw->chain, sizeof(fw->chain), "%s", cfg->fw_chain);
-	fw->mark = cfg->fw_mark;
-	if (fw_snapshot(fw, stale) < 0)
-		return -1;
-	remove_stale(fw, stale);
-	if (fw_rules_build(cfg, &want) < 0) {
-		log_err("iptables: out of memory");
-		return -1;
-	}
-	f = open_memstream(&script, &size);
-	if (!f) {
-		fw_rules_free(&want);
-		return -1;
-	}
-	for (int t = 0; t < FW_TABLE_LAST; t++) {
-		fprintf(f, "*%s\n:%s - [0:0]\n", table_names[t], fw->chain);
-		script_rules(f, "-A", fw->chain, &want, NULL, (enum fw_table)t,
-			     &n);
-		fprintf(f, "-I %s -j %s\nCOMMIT\n", hook_chains[t], fw->chain);
-	}
-	fclose(f);
-	rc = restore(script);
-	free(script);
-	if (rc < 0) {
-		fw_rules_free(&want);
-		fw->active = true; /* remove what may have been added */
-		fw_stop(fw);
-		return -1;
-	}
-	fw->rules = want;
-	fw->active = true;
-	log_info("iptables: chain %s installed with %u rules", fw->chain, n);
-	return 0;
-}
-
-int fw_update(struct fw *fw, const struct config *cfg)
+/*
+ * Brings the installed rules to what cfg needs with one iptables-restore:
+ * only the lines that differ, new ones before old ones go, so no packet
+ * falls through a gap. With create, the chains and jumps come first.
+ * Returns the number of rules changed, or -1.
+ */
+static int fw_apply(struct fw *fw, const struct config *cfg, bool create)
 {
 	struct fw_rules want;
 	char *script = NULL;
@@ -360,16 +320,18 @@ int fw_update(struct fw *fw, const struct config *cfg)
 	}
 	for (int t = 0; t < FW_TABLE_LAST; t++) {
 		fprintf(f, "*%s\n", table_names[t]);
-		/* add first, then delete: a rule's packets never fall
-		 * through a gap */
+		if (create)
+			fprintf(f, ":%s - [0:0]\n", fw->chain);
 		script_rules(f, "-A", fw->chain, &want, &fw->rules,
 			     (enum fw_table)t, &n);
 		script_rules(f, "-D", fw->chain, &fw->rules, &want,
 			     (enum fw_table)t, &n);
+		if (create)
+			fprintf(f, "-I %s -j %s\n", hook_chains[t], fw->chain);
 		fprintf(f, "COMMIT\n");
 	}
 	fclose(f);
-	if (n > 0)
+	if (create || n > 0)
 		rc = restore(script);
 	free(script);
 	if (rc < 0) {
@@ -378,9 +340,38 @@ int fw_update(struct fw *fw, const struct config *cfg)
 	}
 	fw_rules_free(&fw->rules);
 	fw->rules = want;
-	if (n)
-		log_info("iptables: chain %s: %u rules changed", fw->chain, n);
+	return (int)n;
+}
+
+int fw_start(struct fw *fw, const struct config *cfg)
+{
+	bool stale[FW_TABLE_LAST];
+	int n;
+
+	memset(fw, 0, sizeof(*fw));
+	snprintf(fw->chain, sizeof(fw->chain), "%s", cfg->fw_chain);
+	fw->mark = cfg->fw_mark;
+	if (fw_snapshot(fw, stale) < 0)
+		return -1;
+	remove_stale(fw, stale);
+	/* active before the attempt: a failure removes whatever got in */
+	fw->active = true;
+	n = fw_apply(fw, cfg, true);
+	if (n < 0) {
+		fw_stop(fw);
+		return -1;
+	}
+	log_info("iptables: chain %s installed with %d rules", fw->chain, n);
 	return 0;
+}
+
+int fw_update(struct fw *fw, const struct config *cfg)
+{
+	int n = fw_apply(fw, cfg, false);
+
+	if (n > 0)
+		log_info("iptables: chain %s: %d rules changed", fw->chain, n);
+	return n < 0 ? -1 : 0;
 }
 
 /* True when iptables-save shows table t with no rules or user chains and
