@@ -17,11 +17,11 @@ struct parser {
 	unsigned int nerr;
 };
 
-static void perr(struct parser *ps, const config_setting_t *s,
-		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void perr(struct parser *ps, const config_setting_t *s, const char *fmt,
+		 ...) __attribute__((format(printf, 3, 4)));
 
-static void perr(struct parser *ps, const config_setting_t *s,
-		 const char *fmt, ...)
+static void perr(struct parser *ps, const config_setting_t *s, const char *fmt,
+		 ...)
 {
 	const char *file = s ? config_setting_source_file(s) : NULL;
 	int line = s ? (int)config_setting_source_line(s) : 0;
@@ -37,7 +37,7 @@ static void perr(struct parser *ps, const config_setting_t *s,
 
 /* The same, for a line remembered from a setting already released. */
 static void perr_at(struct parser *ps, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void perr_at(struct parser *ps, int line, const char *fmt, ...)
 {
@@ -52,9 +52,9 @@ static void perr_at(struct parser *ps, int line, const char *fmt, ...)
 }
 
 static const char *const fwd_names[FWD_LAST] = {
-	[FWD_NAT] = "nat",
-	[FWD_DR] = "dr",
-	[FWD_TUN] = "tun",
+    [FWD_NAT] = "nat",
+    [FWD_DR] = "dr",
+    [FWD_TUN] = "tun",
 };
 
 const char *fwd_method_name(enum fwd_method m)
@@ -64,7 +64,9 @@ const char *fwd_method_name(enum fwd_method m)
 
 const char *proto_name(uint8_t proto)
 {
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+	return proto == IPPROTO_TCP   ? "tcp"
+	       : proto == IPPROTO_UDP ? "udp"
+				      : "?";
 }
 
 /* Refuses settings the group does not know: a typo must not pass silently. */
@@ -91,16 +93,16 @@ static void check_unsupported(struct parser *ps, const config_setting_t *group,
 			      const char *const *names)
 {
 	for (const char *const *n = names; *n; n++) {
-		const config_setting_t *s = config_setting_get_member(group, *n);
+		const config_setting_t *s =
+		    config_setting_get_member(group, *n);
 
 		if (s)
 			perr(ps, s, "'%s' is not supported yet", *n);
 	}
 }
 
-static const config_setting_t *get_group(struct parser *ps,
-					 const config_setting_t *parent,
-					 const char *name)
+static const config_setting_t *
+get_group(struct parser *ps, const config_setting_t *parent, const char *name)
 {
 	const config_setting_t *s = config_setting_get_member(parent, name);
 
@@ -194,11 +196,11 @@ static char *dup_or_die(const char *s)
 static void parse_daemon(struct parser *ps, const config_setting_t *root,
 			 struct config *cfg)
 {
-	static const char *const known[] = { "queue", "queues",
-		"control_socket", "max_connections", "log_level",
-		"checkpoint", "metrics_listen", NULL };
-	static const char *const later[] = { "metrics_listen", NULL };
-	static const char *const ckpt_known[] = { "file", "interval", NULL };
+	static const char *const known[] = {
+	    "queue",	 "queues",     "control_socket", "max_connections",
+	    "log_level", "checkpoint", "metrics_listen", NULL};
+	static const char *const later[] = {"metrics_listen", NULL};
+	static const char *const ckpt_known[] = {"file", "interval", NULL};
 	const config_setting_t *d = get_group(ps, root, "daemon");
 	const config_setting_t *s, *ck;
 	const char *str;
@@ -236,8 +238,9 @@ static void parse_daemon(struct parser *ps, const config_setting_t *root,
 		str = get_string(ps, ck, "file", &s);
 		if (str) {
 			if (str[0] != '/')
-				perr(ps, s,
-				     "checkpoint file must be an absolute path");
+				perr(
+				    ps, s,
+				    "checkpoint file must be an absolute path");
 			free(cfg->ckpt_file);
 			cfg->ckpt_file = dup_or_die(str);
 		}
@@ -261,7 +264,7 @@ static bool chain_name_ok(const char *c)
 static void parse_iptables(struct parser *ps, const config_setting_t *root,
 			   struct config *cfg)
 {
-	static const char *const known[] = { "manage", "chain", "mark", NULL };
+	static const char *const known[] = {"manage", "chain", "mark", NULL};
 	const config_setting_t *ipt = get_group(ps, root, "iptables");
 	const config_setting_t *s;
 	const char *str;
@@ -290,8 +293,8 @@ static void parse_iptables(struct parser *ps, const config_setting_t *root,
 static void parse_timeouts(struct parser *ps, const config_setting_t *root,
 			   struct config *cfg)
 {
-	static const char *const known[] = { "tcp", "tcp_fin", "tcp_syn",
-					     "udp", NULL };
+	static const char *const known[] = {"tcp", "tcp_fin", "tcp_syn", "udp",
+					    NULL};
 	const config_setting_t *t = get_group(ps, root, "timeouts");
 
 	if (!t)
@@ -306,14 +309,16 @@ static void parse_timeouts(struct parser *ps, const config_setting_t *root,
 static void parse_health(struct parser *ps, const config_setting_t *svc,
 			 struct health_conf *h)
 {
-	static const char *const known[] = { "type", "interval", "timeout",
-		"rise", "fall", "path", "host", "expect_status", "expect_body",
-		"command", NULL };
+	static const char *const known[] = {
+	    "type", "interval",	     "timeout",	    "rise",    "fall", "path",
+	    "host", "expect_status", "expect_body", "command", NULL};
 	static const struct {
 		const char *name;
 		enum health_type type;
-	} types[] = { { "none", HEALTH_NONE }, { "tcp", HEALTH_TCP },
-		      { "http", HEALTH_HTTP }, { "exec", HEALTH_EXEC } };
+	} types[] = {{"none", HEALTH_NONE},
+		     {"tcp", HEALTH_TCP},
+		     {"http", HEALTH_HTTP},
+		     {"exec", HEALTH_EXEC}};
 	const config_setting_t *hs = get_group(ps, svc, "health");
 	const config_setting_t *s;
 	const char *type;
@@ -345,10 +350,11 @@ static void parse_health(struct parser *ps, const config_setting_t *svc,
 static void parse_server(struct parser *ps, const config_setting_t *s,
 			 struct service_conf *svc, struct server_conf *srv)
 {
-	static const char *const known[] = { "address", "port", "weight",
-		"upper_threshold", "lower_threshold", "health", NULL };
-	static const char *const later[] = { "upper_threshold",
-					     "lower_threshold", "health", NULL };
+	static const char *const known[] = {
+	    "address",	       "port",	 "weight", "upper_threshold",
+	    "lower_threshold", "health", NULL};
+	static const char *const later[] = {"upper_threshold",
+					    "lower_threshold", "health", NULL};
 	const config_setting_t *w, *ps_port;
 	const char *addr;
 	unsigned int port = 0, weight = 1;
@@ -427,14 +433,35 @@ static void parse_servers(struct parser *ps, const config_setting_t *ss,
 static void parse_service(struct parser *ps, const config_setting_t *ss,
 			  struct service_conf *svc)
 {
-	static const char *const known[] = { "name", "protocol", "vip",
-		"port", "fwmark", "scheduler", "forward", "persistence",
-		"persistence_netmask", "flags", "tunnel_source",
-		"expire_nodest_conn", "sorry_server", "alpha", "offload",
-		"timeouts", "servers", "health", NULL };
-	static const char *const later[] = { "fwmark", "persistence_netmask",
-		"flags", "tunnel_source", "expire_nodest_conn",
-		"sorry_server", "alpha", "offload", "timeouts", NULL };
+	static const char *const known[] = {"name",
+					    "protocol",
+					    "vip",
+					    "port",
+					    "fwmark",
+					    "scheduler",
+					    "forward",
+					    "persistence",
+					    "persistence_netmask",
+					    "flags",
+					    "tunnel_source",
+					    "expire_nodest_conn",
+					    "sorry_server",
+					    "alpha",
+					    "offload",
+					    "timeouts",
+					    "servers",
+					    "health",
+					    NULL};
+	static const char *const later[] = {"fwmark",
+					    "persistence_netmask",
+					    "flags",
+					    "tunnel_source",
+					    "expire_nodest_conn",
+					    "sorry_server",
+					    "alpha",
+					    "offload",
+					    "timeouts",
+					    NULL};
 	const config_setting_t *s;
 	const char *str;
 	unsigned int port = 0;
@@ -512,8 +539,9 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 		else if (strcmp(str, "tun") == 0)
 			svc->fwd = FWD_TUN;
 		else
-			perr(ps, s, "%s: unknown forward method '%s' (nat, "
-				    "dr, tun)",
+			perr(ps, s,
+			     "%s: unknown forward method '%s' (nat, "
+			     "dr, tun)",
 			     svc->name, str);
 		if (svc->fwd != FWD_NAT)
 			perr(ps, s,
@@ -536,8 +564,8 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 static void parse_services(struct parser *ps, const config_setting_t *root,
 			   struct config *cfg)
 {
-	const config_setting_t *list = config_setting_get_member(root,
-								 "services");
+	const config_setting_t *list =
+	    config_setting_get_member(root, "services");
 	unsigned int n;
 
 	if (!list)
@@ -565,18 +593,17 @@ static void parse_services(struct parser *ps, const config_setting_t *root,
 
 			if (strcmp(o->name, svc->name) == 0)
 				perr_at(ps, svc->name_line,
-				     "service name '%s' is already used at "
-				     "line %d",
-				     svc->name, o->line);
-			else if (o->proto == svc->proto &&
-				 o->vip == svc->vip && o->port == svc->port &&
-				 svc->port != 0)
+					"service name '%s' is already used at "
+					"line %d",
+					svc->name, o->line);
+			else if (o->proto == svc->proto && o->vip == svc->vip &&
+				 o->port == svc->port && svc->port != 0)
 				perr_at(ps, svc->key_line,
-				     "%s: %s %s:%u is already service '%s' "
-				     "(line %d)",
-				     svc->name, proto_name(svc->proto),
-				     inet_ntoa((struct in_addr){ svc->vip }),
-				     svc->port, o->name, o->line);
+					"%s: %s %s:%u is already service '%s' "
+					"(line %d)",
+					svc->name, proto_name(svc->proto),
+					inet_ntoa((struct in_addr){svc->vip}),
+					svc->port, o->name, o->line);
 		}
 	}
 }
@@ -604,9 +631,9 @@ static void config_defaults(struct config *cfg)
 
 int config_load(const char *path, struct config *cfg, FILE *errs)
 {
-	static const char *const known[] = { "daemon", "iptables", "timeouts",
-					     "services", NULL };
-	struct parser ps = { .path = path, .errs = errs };
+	static const char *const known[] = {"daemon", "iptables", "timeouts",
+					    "services", NULL};
+	struct parser ps = {.path = path, .errs = errs};
 	config_t lc;
 	const config_setting_t *root;
 

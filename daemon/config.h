@@ -9,9 +9,9 @@
 #include "log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/nfqlb/nfqlb.conf"
-#define CONFIG_NAME_MAX 64
-#define CONFIG_CHAIN_MAX 29 /* iptables chain names: 28 characters */
-#define CONFIG_SCHED_MAX 16
+#define CONFIG_NAME_MAX	    64
+#define CONFIG_CHAIN_MAX    29 /* iptables chain names: 28 characters */
+#define CONFIG_SCHED_MAX    16
 
 /* Forwarding methods, as IPVS's -m (nat), -g (dr) and -i (tun). */
 enum fwd_method {
@@ -34,8 +34,8 @@ struct health_conf {
 };
 
 struct server_conf {
-	uint32_t addr;   /* network order */
-	uint16_t port;   /* host order */
+	uint32_t addr;	 /* network order */
+	uint16_t port;	 /* host order */
 	uint32_t weight; /* 0..65535; 0 = quiescent */
 	int line;
 };

@@ -23,12 +23,10 @@ struct conn_chunk {
 
 /* IPVS's default timeouts for the states ipvsadm --set does not name. */
 static const unsigned int tcp_default_timeouts[TCP_S_LAST] = {
-	[TCP_S_NONE] = 2,         [TCP_S_ESTABLISHED] = 900,
-	[TCP_S_SYN_SENT] = 120,   [TCP_S_SYN_RECV] = 60,
-	[TCP_S_FIN_WAIT] = 120,   [TCP_S_TIME_WAIT] = 120,
-	[TCP_S_CLOSE] = 10,       [TCP_S_CLOSE_WAIT] = 60,
-	[TCP_S_LAST_ACK] = 30,    [TCP_S_LISTEN] = 120,
-	[TCP_S_SYNACK] = 120,
+    [TCP_S_NONE] = 2,	   [TCP_S_ESTABLISHED] = 900, [TCP_S_SYN_SENT] = 120,
+    [TCP_S_SYN_RECV] = 60, [TCP_S_FIN_WAIT] = 120,    [TCP_S_TIME_WAIT] = 120,
+    [TCP_S_CLOSE] = 10,	   [TCP_S_CLOSE_WAIT] = 60,   [TCP_S_LAST_ACK] = 30,
+    [TCP_S_LISTEN] = 120,  [TCP_S_SYNACK] = 120,
 };
 
 /* murmur3's finaliser: every input bit reaches every output bit. */

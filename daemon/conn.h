@@ -14,7 +14,7 @@ struct server;
 #define CONN_F_INACTIVE 0x01 /* counted in the server's inactive_conns */
 
 /* Timeout lists: one per TCP state, and one for UDP. */
-#define CONN_TL_UDP TCP_S_LAST
+#define CONN_TL_UDP  TCP_S_LAST
 #define CONN_TL_LAST (TCP_S_LAST + 1)
 
 /*
@@ -23,8 +23,8 @@ struct server;
  * ports are in network order. 72 bytes on x86_64.
  */
 struct conn {
-	struct conn *in_next;  /* chain of the client-side hash */
-	struct conn *out_next; /* chain of the server-side hash */
+	struct conn *in_next;		/* chain of the client-side hash */
+	struct conn *out_next;		/* chain of the server-side hash */
 	struct conn *tl_prev, *tl_next; /* place in its timeout list */
 	struct server *dest;
 	uint64_t expires; /* monotonic milliseconds */

@@ -12,17 +12,17 @@
 #include "sched.h"
 
 static const char *const counter_names[CNT_LAST] = {
-	[PKT_OK] = "ok",
-	[PKT_TRUNCATED] = "truncated",
-	[PKT_BAD_HEADER] = "bad_header",
-	[PKT_FRAGMENT] = "fragment",
-	[PKT_UNKNOWN_PROTO] = "unknown_protocol",
-	[CNT_NO_SERVER] = "no_server",
-	[CNT_TABLE_FULL] = "table_full",
-	[CNT_UNKNOWN_FLOW] = "unknown_flow",
-	[CNT_NOT_SERVICE] = "not_service",
-	[CNT_UNKNOWN_REPLY] = "unknown_reply",
-	[CNT_METHOD_MISSING] = "method_missing",
+    [PKT_OK] = "ok",
+    [PKT_TRUNCATED] = "truncated",
+    [PKT_BAD_HEADER] = "bad_header",
+    [PKT_FRAGMENT] = "fragment",
+    [PKT_UNKNOWN_PROTO] = "unknown_protocol",
+    [CNT_NO_SERVER] = "no_server",
+    [CNT_TABLE_FULL] = "table_full",
+    [CNT_UNKNOWN_FLOW] = "unknown_flow",
+    [CNT_NOT_SERVICE] = "not_service",
+    [CNT_UNKNOWN_REPLY] = "unknown_reply",
+    [CNT_METHOD_MISSING] = "method_missing",
 };
 
 const char *core_counter_name(enum core_counter i)
@@ -51,7 +51,7 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 
 	if (p->proto == IPPROTO_TCP &&
 	    (p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) !=
-		    PKT_TCP_SYN) {
+		PKT_TCP_SYN) {
 		c->counters[CNT_UNKNOWN_FLOW]++;
 		return NULL;
 	}
@@ -70,8 +70,8 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 			    "%s: no destination available", svc->name);
 		return NULL;
 	}
-	conn = conn_new(c->ct, p->proto, p->saddr, p->sport, p->daddr,
-			p->dport, dest, (uint8_t)svc->fwd, now);
+	conn = conn_new(c->ct, p->proto, p->saddr, p->sport, p->daddr, p->dport,
+			dest, (uint8_t)svc->fwd, now);
 	if (!conn) {
 		c->counters[CNT_TABLE_FULL]++;
 		return NULL;
@@ -89,8 +89,8 @@ static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 	const struct xmit_ops *x;
 
 	if (!conn) {
-		struct service *svc = service_find(c->svcs, p->proto, p->daddr,
-						   p->dport);
+		struct service *svc =
+		    service_find(c->svcs, p->proto, p->daddr, p->dport);
 
 		if (!svc) {
 			c->counters[CNT_NOT_SERVICE]++;

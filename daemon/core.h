@@ -16,11 +16,11 @@
 enum core_counter {
 	CNT_MALFORMED = 0, /* + enum pkt_class: see pkt.h (dropped) */
 	CNT_NO_SERVER = PKT_CLASS_LAST, /* no server can take it (dropped) */
-	CNT_TABLE_FULL,       /* max_connections reached (dropped) */
-	CNT_UNKNOWN_FLOW,     /* TCP non-SYN to a VIP with no flow (dropped) */
-	CNT_NOT_SERVICE,      /* queued but no service matches (passed) */
-	CNT_UNKNOWN_REPLY,    /* from a server, no flow (passed) */
-	CNT_METHOD_MISSING,   /* flow whose method is not built (dropped) */
+	CNT_TABLE_FULL,			/* max_connections reached (dropped) */
+	CNT_UNKNOWN_FLOW,   /* TCP non-SYN to a VIP with no flow (dropped) */
+	CNT_NOT_SERVICE,    /* queued but no service matches (passed) */
+	CNT_UNKNOWN_REPLY,  /* from a server, no flow (passed) */
+	CNT_METHOD_MISSING, /* flow whose method is not built (dropped) */
 	CNT_LAST,
 };
 

@@ -49,8 +49,8 @@ static inline uint16_t csum_replace4(uint16_t check, uint32_t from, uint32_t to)
 {
 	uint32_t sum = (uint16_t)~check;
 
-	sum += (uint16_t)~(from >> 16);
-	sum += (uint16_t)~(from & 0xffff);
+	sum += (uint16_t) ~(from >> 16);
+	sum += (uint16_t) ~(from & 0xffff);
 	sum += to >> 16;
 	sum += to & 0xffff;
 	return (uint16_t)~csum_fold(sum);

@@ -33,15 +33,15 @@
 #include "log.h"
 
 static const char *const table_names[FW_TABLE_LAST] = {
-	[FW_RAW] = "raw",
-	[FW_MANGLE] = "mangle",
-	[FW_FILTER] = "filter",
+    [FW_RAW] = "raw",
+    [FW_MANGLE] = "mangle",
+    [FW_FILTER] = "filter",
 };
 
 static const char *const hook_chains[FW_TABLE_LAST] = {
-	[FW_RAW] = "PREROUTING",
-	[FW_MANGLE] = "POSTROUTING",
-	[FW_FILTER] = "FORWARD",
+    [FW_RAW] = "PREROUTING",
+    [FW_MANGLE] = "POSTROUTING",
+    [FW_FILTER] = "FORWARD",
 };
 
 /*
@@ -130,7 +130,7 @@ static int run(char *const argv[], const char *input, char **out)
 
 static int restore(const char *script)
 {
-	char *const argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+	char *const argv[] = {"iptables-restore", "-w", "--noflush", NULL};
 	int rc = run(argv, script, NULL);
 
 	if (rc != 0) {
@@ -143,8 +143,8 @@ static int restore(const char *script)
 
 static char *save(const char *table)
 {
-	char *const argv[] = { "iptables-save", "-t", (char *)table, NULL };
-	char *const all[] = { "iptables-save", NULL };
+	char *const argv[] = {"iptables-save", "-t", (char *)table, NULL};
+	char *const all[] = {"iptables-save", NULL};
 	char *out = NULL;
 
 	if (run(table ? argv : all, NULL, &out) != 0) {
@@ -229,11 +229,13 @@ static bool rules_has(const struct fw_rules *r, const struct fw_rule *x)
 
 /* Appends "-X CHAIN spec" lines of rules in table t (and not in unless). */
 static void script_rules(FILE *f, const char *cmd, const char *chain,
-			 const struct fw_rules *r, const struct fw_rules *unless,
-			 enum fw_table t, unsigned int *count)
+			 const struct fw_rules *r,
+			 const struct fw_rules *unless, enum fw_table t,
+			 unsigned int *count)
 {
 	for (unsigned int i = 0; i < r->n; i++) {
-		if (r->v[i].table != t || (unless && rules_has(unless, &r->v[i])))
+		if (r->v[i].table != t ||
+		    (unless && rules_has(unless, &r->v[i])))
 			continue;
 		fprintf(f, "%s %s %s\n", cmd, chain, r->v[i].spec);
 		(*count)++;
@@ -245,7 +247,8 @@ static const char *save_section(const char *all, const char *table)
 {
 	size_t n = strlen(table);
 
-	for (const char *l = all; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+	for (const char *l = all; l && *l;
+	     l = strchr(l, '\n'), l = l ? l + 1 : l)
 		if (l[0] == '*' && strncmp(l + 1, table, n) == 0 &&
 		    l[n + 1] == '\n')
 			return l;
@@ -413,7 +416,8 @@ void fw_stop(struct fw *fw)
 		free(script);
 	}
 	for (int t = 0; t < FW_TABLE_LAST; t++) {
-		if (fw->table_existed[t] || !table_is_pristine((enum fw_table)t))
+		if (fw->table_existed[t] ||
+		    !table_is_pristine((enum fw_table)t))
 			continue;
 		if (fw_nft_delete_table(table_names[t]) < 0)
 			log_warn("iptables: could not remove the empty table "

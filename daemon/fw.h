@@ -23,7 +23,7 @@ struct fw {
 	char chain[CONFIG_CHAIN_MAX];
 	uint32_t mark;
 	bool table_existed[FW_TABLE_LAST]; /* before we started */
-	struct fw_rules rules; /* what is installed now */
+	struct fw_rules rules;		   /* what is installed now */
 };
 
 /* The rules cfg needs (pure: used by tests). Returns 0 or -1 (memory). */

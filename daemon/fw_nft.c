@@ -68,7 +68,8 @@ int fw_nft_delete_table(const char *name)
 	}
 	mnl_nlmsg_batch_stop(b);
 	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n >= 0 && mnl_cb_run(buf, (size_t)n, del_seq, portid, NULL, NULL) >= 0)
+	if (n >= 0 &&
+	    mnl_cb_run(buf, (size_t)n, del_seq, portid, NULL, NULL) >= 0)
 		rc = 0;
 out:
 	saved = errno;

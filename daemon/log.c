@@ -11,16 +11,16 @@ static struct {
 	bool to_stderr;
 	bool syslog_open;
 	enum log_level level;
-} logger = { .to_stderr = true, .level = LOG_LVL_INFO };
+} logger = {.to_stderr = true, .level = LOG_LVL_INFO};
 
 static const struct {
 	const char *name;
 	enum log_level level;
 } level_names[] = {
-	{ "error", LOG_LVL_ERROR },
-	{ "warning", LOG_LVL_WARNING },
-	{ "info", LOG_LVL_INFO },
-	{ "debug", LOG_LVL_DEBUG },
+    {"error", LOG_LVL_ERROR},
+    {"warning", LOG_LVL_WARNING},
+    {"info", LOG_LVL_INFO},
+    {"debug", LOG_LVL_DEBUG},
 };
 
 void log_init(const char *ident, bool to_stderr, enum log_level level)

@@ -16,7 +16,7 @@ enum log_level {
 
 /* Rate limit state for messages logged from the packet path. */
 struct log_ratelimit {
-	time_t window;       /* second the current window started */
+	time_t window;	     /* second the current window started */
 	unsigned int count;  /* messages logged in this window */
 	unsigned int missed; /* messages suppressed in this window */
 };
@@ -26,13 +26,13 @@ void log_set_level(enum log_level level);
 int log_level_parse(const char *name, enum log_level *level);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Like log_msg, at most a few lines per second per call site. */
 void log_limited(struct log_ratelimit *rl, enum log_level level,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_close(void);
 
-#define log_err(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_err(...)  log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...)                                                         \

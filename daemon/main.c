@@ -30,20 +30,21 @@ struct daemon {
 	struct queue q;
 	struct fw fw;
 	ev_signal sig_term, sig_int, sig_hup, sig_usr2;
-	ev_timer tick;     /* connection expiry, once a second */
+	ev_timer tick;	   /* connection expiry, once a second */
 	ev_timer watchdog; /* WATCHDOG=1 at half $WATCHDOG_USEC */
-	int ready_fd;      /* tells a daemonising parent we are up */
+	int ready_fd;	   /* tells a daemonising parent we are up */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: nfqlb [-f] [-t] [-c FILE]\n"
-		"  -c, --config FILE    configuration (default %s)\n"
-		"  -f, --foreground     stay in the foreground, log to stderr too\n"
-		"  -t, --test-config    check the configuration and exit\n"
-		"  -V, --version        print the version and exit\n",
-		CONFIG_DEFAULT_PATH);
+	fprintf(
+	    f,
+	    "usage: nfqlb [-f] [-t] [-c FILE]\n"
+	    "  -c, --config FILE    configuration (default %s)\n"
+	    "  -f, --foreground     stay in the foreground, log to stderr too\n"
+	    "  -t, --test-config    check the configuration and exit\n"
+	    "  -V, --version        print the version and exit\n",
+	    CONFIG_DEFAULT_PATH);
 }
 
 /* Logs the lines of a config error report one by one. */
@@ -86,7 +87,8 @@ static void reload(struct daemon *d)
 
 	notify_send("RELOADING=1");
 	if (!f) {
-		log_err("reload: out of memory; the running configuration stays");
+		log_err(
+		    "reload: out of memory; the running configuration stays");
 		notify_send("READY=1");
 		return;
 	}
@@ -239,8 +241,7 @@ static int start(struct daemon *d)
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
 	if (wd) {
-		ev_timer_init(&d->watchdog, on_watchdog, 0.0,
-			      (double)wd / 2e6);
+		ev_timer_init(&d->watchdog, on_watchdog, 0.0, (double)wd / 2e6);
 		ev_timer_again(d->loop, &d->watchdog);
 	}
 	log_info("nfqlb %s: %u services on queue %u", PACKAGE_VERSION,
@@ -263,16 +264,16 @@ static void stop(struct daemon *d)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "test-config", no_argument, NULL, 't' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"test-config", no_argument, NULL, 't'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool foreground = false, test = false;
-	struct daemon d = { .ready_fd = -1 };
+	struct daemon d = {.ready_fd = -1};
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:ftVh", opts, NULL)) != -1) {

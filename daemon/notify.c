@@ -15,7 +15,7 @@
 int notify_send(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t len;
 	int fd, rc;
 
@@ -23,7 +23,8 @@ int notify_send(const char *state)
 		return 0;
 	len = strlen(path);
 	if ((path[0] != '/' && path[0] != '@') || len >= sizeof(sa.sun_path)) {
-		log_warn("NOTIFY_SOCKET '%s' is not a usable socket path", path);
+		log_warn("NOTIFY_SOCKET '%s' is not a usable socket path",
+			 path);
 		return -1;
 	}
 	memcpy(sa.sun_path, path, len);
@@ -34,9 +35,9 @@ int notify_send(const char *state)
 		log_warn("notify: socket: %m");
 		return -1;
 	}
-	rc = (int)sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-			 (struct sockaddr *)&sa,
-			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	rc = (int)sendto(
+	    fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
 	if (rc < 0)
 		log_warn("notify: sending '%s' to %s: %m", state, path);
 	close(fd);

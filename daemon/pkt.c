@@ -6,11 +6,11 @@
 #include <string.h>
 
 static const char *const class_names[PKT_CLASS_LAST] = {
-	[PKT_OK] = "ok",
-	[PKT_TRUNCATED] = "truncated",
-	[PKT_BAD_HEADER] = "bad_header",
-	[PKT_FRAGMENT] = "fragment",
-	[PKT_UNKNOWN_PROTO] = "unknown_protocol",
+    [PKT_OK] = "ok",
+    [PKT_TRUNCATED] = "truncated",
+    [PKT_BAD_HEADER] = "bad_header",
+    [PKT_FRAGMENT] = "fragment",
+    [PKT_UNKNOWN_PROTO] = "unknown_protocol",
 };
 
 const char *pkt_class_name(enum pkt_class c)

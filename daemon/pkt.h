@@ -8,9 +8,9 @@
 /* What the parser made of a packet. Each class has its own drop counter. */
 enum pkt_class {
 	PKT_OK = 0,
-	PKT_TRUNCATED,    /* shorter than its headers say */
-	PKT_BAD_HEADER,   /* not IPv4, header length or total length wrong */
-	PKT_FRAGMENT,     /* a fragment: no complete transport header */
+	PKT_TRUNCATED,	   /* shorter than its headers say */
+	PKT_BAD_HEADER,	   /* not IPv4, header length or total length wrong */
+	PKT_FRAGMENT,	   /* a fragment: no complete transport header */
 	PKT_UNKNOWN_PROTO, /* neither TCP nor UDP */
 	PKT_CLASS_LAST,
 };
@@ -24,17 +24,17 @@ enum pkt_class {
 /* A parsed packet: pointers into the caller's buffer, ports in network
  * order (they are compared and copied, never computed with). */
 struct pkt {
-	uint8_t *data;     /* start of the IPv4 header */
-	uint32_t len;      /* bytes in data (IP total length) */
-	uint32_t ihl;      /* IP header length in bytes */
-	uint8_t proto;     /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t *data;	   /* start of the IPv4 header */
+	uint32_t len;	   /* bytes in data (IP total length) */
+	uint32_t ihl;	   /* IP header length in bytes */
+	uint8_t proto;	   /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t tcp_flags; /* TCP only */
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
-	uint8_t *l4;       /* transport header */
-	uint32_t l4len;    /* transport header + payload */
+	uint8_t *l4;	     /* transport header */
+	uint32_t l4len;	     /* transport header + payload */
 	bool csum_not_ready; /* checksum is the pseudo-header sum only */
-	bool gso;          /* a segmentation offload super-packet */
+	bool gso;	     /* a segmentation offload super-packet */
 };
 
 enum pkt_class pkt_parse(struct pkt *p, uint8_t *data, uint32_t caplen);

@@ -22,42 +22,59 @@
 
 enum { F_SYN, F_FIN, F_ACK, F_RST, F_LAST };
 
-static const uint8_t tcp_states[3][F_LAST][TCP_S_LAST] = {
-	[DIR_INPUT] = {
-		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA */
-		[F_SYN] = { sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR },
-		[F_FIN] = { sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI, sTW },
-		[F_ACK] = { sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES },
-		[F_RST] = { sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sSR },
-	},
-	[DIR_OUTPUT] = {
-		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA */
-		[F_SYN] = { sSS, sES, sSS, sSR, sSS, sSS, sSS, sSS, sSS, sLI, sSR },
-		[F_FIN] = { sTW, sFW, sSS, sTW, sFW, sTW, sCL, sTW, sLA, sLI, sTW },
-		[F_ACK] = { sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sLA, sES, sES },
-		[F_RST] = { sCL, sCL, sSS, sCL, sCL, sTW, sCL, sCL, sCL, sCL, sCL },
-	},
-	[DIR_INPUT_ONLY] = {
-		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA */
-		[F_SYN] = { sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR },
-		[F_FIN] = { sCL, sFW, sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW },
-		[F_ACK] = { sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES },
-		[F_RST] = { sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL },
-	},
+/* clang-format off: the matrix reads as IPVS's */
+static const uint8_t tcp_states[3][F_LAST][TCP_S_LAST] =
+    {
+	[DIR_INPUT] =
+	    {
+		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA
+		 */
+		[F_SYN] = {sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR,
+			   sSR},
+		[F_FIN] = {sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI,
+			   sTW},
+		[F_ACK] = {sCL, sES,
+			   sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
+		[F_RST] = {sCL, sCL,
+			   sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sSR},
+	    },
+	[DIR_OUTPUT] =
+	    {
+		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA
+		 */
+		[F_SYN] = {sSS, sES,
+			   sSS, sSR, sSS, sSS, sSS, sSS, sSS, sLI, sSR},
+		[F_FIN] = {sTW, sFW,
+			   sSS, sTW, sFW, sTW, sCL, sTW, sLA, sLI, sTW},
+		[F_ACK] = {sES, sES,
+			   sSS, sES, sFW, sTW, sCL, sCW, sLA, sES, sES},
+		[F_RST] = {sCL, sCL,
+			   sSS, sCL, sCL, sTW, sCL, sCL, sCL, sCL, sCL},
+	    },
+	[DIR_INPUT_ONLY] =
+	    {
+		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA
+		 */
+		[F_SYN] = {sSR, sES,
+			   sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR},
+		[F_FIN] = {sCL, sFW,
+			   sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW},
+		[F_ACK] = {sCL, sES,
+			   sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
+		[F_RST] = {sCL, sCL,
+			   sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL},
+	    },
 };
 
+/* clang-format on */
+
 static const char *const state_names[TCP_S_LAST] = {
-	[TCP_S_NONE] = "NONE",
-	[TCP_S_ESTABLISHED] = "ESTABLISHED",
-	[TCP_S_SYN_SENT] = "SYN_SENT",
-	[TCP_S_SYN_RECV] = "SYN_RECV",
-	[TCP_S_FIN_WAIT] = "FIN_WAIT",
-	[TCP_S_TIME_WAIT] = "TIME_WAIT",
-	[TCP_S_CLOSE] = "CLOSE",
-	[TCP_S_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TCP_S_LAST_ACK] = "LAST_ACK",
-	[TCP_S_LISTEN] = "LISTEN",
-	[TCP_S_SYNACK] = "SYNACK",
+    [TCP_S_NONE] = "NONE",	   [TCP_S_ESTABLISHED] = "ESTABLISHED",
+    [TCP_S_SYN_SENT] = "SYN_SENT", [TCP_S_SYN_RECV] = "SYN_RECV",
+    [TCP_S_FIN_WAIT] = "FIN_WAIT", [TCP_S_TIME_WAIT] = "TIME_WAIT",
+    [TCP_S_CLOSE] = "CLOSE",	   [TCP_S_CLOSE_WAIT] = "CLOSE_WAIT",
+    [TCP_S_LAST_ACK] = "LAST_ACK", [TCP_S_LISTEN] = "LISTEN",
+    [TCP_S_SYNACK] = "SYNACK",
 };
 
 enum tcp_state tcp_next_state(enum conn_dir dir, uint8_t tcp_flags,

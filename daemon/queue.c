@@ -26,13 +26,13 @@
 
 #include "log.h"
 
-#define RX_BATCH 64                    /* packets per recvmmsg */
-#define RX_BUF (0xffff + 4096)         /* one packet + netlink overhead */
-#define RX_ROUNDS 8                    /* batches per wakeup, then yield */
-#define TX_LIMIT (512 * 1024)          /* verdict bytes per sendto */
-#define TX_BUF (TX_LIMIT + RX_BUF)     /* room for one message past it */
-#define QUEUE_MAXLEN 8192              /* packets the kernel may hold */
-#define SOCK_RCVBUF (16 * 1024 * 1024)
+#define RX_BATCH     64			 /* packets per recvmmsg */
+#define RX_BUF	     (0xffff + 4096)	 /* one packet + netlink overhead */
+#define RX_ROUNDS    8			 /* batches per wakeup, then yield */
+#define TX_LIMIT     (512 * 1024)	 /* verdict bytes per sendto */
+#define TX_BUF	     (TX_LIMIT + RX_BUF) /* room for one message past it */
+#define QUEUE_MAXLEN 8192		 /* packets the kernel may hold */
+#define SOCK_RCVBUF  (16 * 1024 * 1024)
 
 uint64_t queue_clock_ms(void)
 {
@@ -56,9 +56,11 @@ static int queue_config(struct queue *q, struct nlmsghdr *nlh, const char *what)
 		return -1;
 	}
 	n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
-	if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, q->portid, NULL, NULL) < 0) {
+	if (n < 0 ||
+	    mnl_cb_run(buf, (size_t)n, seq, q->portid, NULL, NULL) < 0) {
 		log_err("queue %u: %s: %m%s", q->queue_num, what,
-			errno == EBUSY ? " (another process has bound it)" : "");
+			errno == EBUSY ? " (another process has bound it)"
+				       : "");
 		return -1;
 	}
 	return 0;
@@ -123,7 +125,7 @@ static int queue_buffers(struct queue *q)
 }
 
 int queue_open(struct queue *q, uint16_t queue_num, struct core *core,
-	     uint32_t mark)
+	       uint32_t mark)
 {
 	int fd, size = SOCK_RCVBUF;
 
@@ -142,7 +144,8 @@ int queue_open(struct queue *q, uint16_t queue_num, struct core *core,
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
 	fd = mnl_socket_get_fd(q->nl);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) <
+		0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
 		log_warn("queue %u: receive buffer of %d bytes: %m", queue_num,
 			 size);
@@ -169,8 +172,8 @@ static void queue_flush(struct queue *q)
 {
 	size_t len = mnl_nlmsg_batch_size(q->batch);
 
-	if (len > 0 && mnl_socket_sendto(q->nl, mnl_nlmsg_batch_head(q->batch),
-					 len) < 0) {
+	if (len > 0 &&
+	    mnl_socket_sendto(q->nl, mnl_nlmsg_batch_head(q->batch), len) < 0) {
 		q->stats.send_errors++;
 		log_limited(&q->rl_verdict, LOG_LVL_ERROR,
 			    "queue %u: sending verdicts: %m", q->queue_num);
@@ -179,7 +182,7 @@ static void queue_flush(struct queue *q)
 }
 
 static void queue_verdict(struct queue *q, uint32_t id, enum verdict v,
-			const void *data, uint32_t len, const uint32_t *mark)
+			  const void *data, uint32_t len, const uint32_t *mark)
 {
 	struct nlmsghdr *nlh;
 
@@ -199,9 +202,9 @@ static void queue_verdict(struct queue *q, uint32_t id, enum verdict v,
 static int queue_on_packet(const struct nlmsghdr *nlh, void *data)
 {
 	struct queue *q = data;
-	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	struct nlattr *attr[NFQA_MAX + 1] = {0};
 	const struct nfqnl_msg_packet_hdr *ph;
-	struct core_pkt cp = { 0 };
+	struct core_pkt cp = {0};
 	uint32_t id, skbinfo, mark;
 	enum verdict v;
 	bool balanced;
@@ -215,9 +218,9 @@ static int queue_on_packet(const struct nlmsghdr *nlh, void *data)
 		queue_verdict(q, id, VERDICT_ACCEPT, NULL, 0, NULL);
 		return MNL_CB_OK;
 	}
-	skbinfo = attr[NFQA_SKB_INFO] ?
-			  ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) :
-			  0;
+	skbinfo = attr[NFQA_SKB_INFO]
+		      ? ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO]))
+		      : 0;
 	cp.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 	cp.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	cp.dir = ph->hook == NF_INET_POST_ROUTING ? CORE_OUT : CORE_IN;
@@ -226,8 +229,9 @@ static int queue_on_packet(const struct nlmsghdr *nlh, void *data)
 	v = core_packet(q->core, &cp, q->now_ms, &balanced);
 	if (balanced && v != VERDICT_DROP) {
 		/* keep the packet's other mark bits */
-		mark = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) :
-					 0;
+		mark = attr[NFQA_MARK]
+			   ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK]))
+			   : 0;
 		mark |= q->mark;
 		queue_verdict(q, id, v, cp.data, cp.len, &mark);
 	} else {
@@ -281,7 +285,8 @@ static void queue_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 
 void queue_start(struct queue *q, struct ev_loop *loop)
 {
-	ev_io_init(&q->io, queue_on_readable, mnl_socket_get_fd(q->nl), EV_READ);
+	ev_io_init(&q->io, queue_on_readable, mnl_socket_get_fd(q->nl),
+		   EV_READ);
 	q->io.data = q;
 	ev_io_start(loop, &q->io);
 }

@@ -14,17 +14,17 @@ struct mmsghdr;
 struct iovec;
 
 struct queue_stats {
-	uint64_t received;     /* packets read from the queue */
-	uint64_t enobufs;      /* times the kernel reported lost messages */
+	uint64_t received;	 /* packets read from the queue */
+	uint64_t enobufs;	 /* times the kernel reported lost messages */
 	uint64_t verdict_errors; /* verdicts the kernel refused */
-	uint64_t send_errors;  /* failed verdict batch sends */
+	uint64_t send_errors;	 /* failed verdict batch sends */
 };
 
 struct queue {
 	struct mnl_socket *nl;
 	unsigned int portid;
 	uint16_t queue_num;
-	uint32_t mark;     /* bit set on balanced packets (iptables.mark) */
+	uint32_t mark; /* bit set on balanced packets (iptables.mark) */
 	struct core *core;
 	ev_io io;
 	/* receive side: one buffer per message of a recvmmsg batch */
@@ -42,7 +42,7 @@ struct queue {
 /* Binds queue_num (copy whole packets, GSO super-packets allowed).
  * Returns 0, or -1 with a logged reason. */
 int queue_open(struct queue *q, uint16_t queue_num, struct core *core,
-	     uint32_t mark);
+	       uint32_t mark);
 void queue_start(struct queue *q, struct ev_loop *loop);
 void queue_stop(struct queue *q, struct ev_loop *loop);
 void queue_close(struct queue *q);

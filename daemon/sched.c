@@ -4,14 +4,15 @@
 #include <string.h>
 
 static const struct sched_ops *const registry[] = {
-	&sched_rr,
-	&sched_wrr,
+    &sched_rr,
+    &sched_wrr,
 };
 
 /* IPVS's scheduler names plus twos; those not in registry[] are
  * refused by the config as "not supported yet". */
-static const char *const known_names[] = { "rr", "wrr", "lc", "wlc", "sed",
-	"nq", "sh", "dh", "mh", "lblc", "lblcr", "fo", "ovf", "twos" };
+static const char *const known_names[] = {"rr",	   "wrr", "lc",	 "wlc", "sed",
+					  "nq",	   "sh",  "dh",	 "mh",	"lblc",
+					  "lblcr", "fo",  "ovf", "twos"};
 
 bool sched_is_known(const char *name)
 {

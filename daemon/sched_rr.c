@@ -52,9 +52,9 @@ static struct server *rr_schedule(struct service *svc, const struct pkt *p)
 }
 
 const struct sched_ops sched_rr = {
-	.name = "rr",
-	.init_service = rr_init,
-	.done_service = rr_done,
-	.update_service = rr_update,
-	.schedule = rr_schedule,
+    .name = "rr",
+    .init_service = rr_init,
+    .done_service = rr_done,
+    .update_service = rr_update,
+    .schedule = rr_schedule,
 };

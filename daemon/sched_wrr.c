@@ -103,9 +103,9 @@ static struct server *wrr_schedule(struct service *svc, const struct pkt *p)
 }
 
 const struct sched_ops sched_wrr = {
-	.name = "wrr",
-	.init_service = wrr_init,
-	.done_service = wrr_done,
-	.update_service = wrr_update,
-	.schedule = wrr_schedule,
+    .name = "wrr",
+    .init_service = wrr_init,
+    .done_service = wrr_done,
+    .update_service = wrr_update,
+    .schedule = wrr_schedule,
 };

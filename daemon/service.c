@@ -105,8 +105,7 @@ static int service_set_sched(struct service *svc, const char *name)
 	const struct sched_ops *ops = sched_find(name);
 
 	if (!ops) {
-		log_err("%s: scheduler '%s' is not available", svc->name,
-			name);
+		log_err("%s: scheduler '%s' is not available", svc->name, name);
 		return -1;
 	}
 	if (svc->sched == ops) {

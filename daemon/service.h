@@ -21,10 +21,10 @@ struct traffic_stats {
  * until it is removed from its service (its connections go first). */
 struct server {
 	struct service *svc;
-	uint32_t addr;   /* network order */
-	uint16_t port;   /* network order */
-	uint32_t weight; /* scheduling weight; 0 = no new connections */
-	uint32_t active_conns;   /* IPVS activeconns: ESTABLISHED TCP */
+	uint32_t addr;		 /* network order */
+	uint16_t port;		 /* network order */
+	uint32_t weight;	 /* scheduling weight; 0 = no new connections */
+	uint32_t active_conns;	 /* IPVS activeconns: ESTABLISHED TCP */
 	uint32_t inactive_conns; /* everything else, UDP included */
 	struct traffic_stats stats;
 };

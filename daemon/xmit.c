@@ -4,9 +4,9 @@
 #include <stddef.h>
 
 static const struct xmit_ops *const methods[FWD_LAST] = {
-	[FWD_NAT] = &xmit_nat,
-	[FWD_DR] = NULL,
-	[FWD_TUN] = NULL,
+    [FWD_NAT] = &xmit_nat,
+    [FWD_DR] = NULL,
+    [FWD_TUN] = NULL,
 };
 
 const struct xmit_ops *xmit_for(enum fwd_method m)

@@ -8,8 +8,8 @@
 
 /* What the queue does with a packet. */
 enum verdict {
-	VERDICT_ACCEPT = 0,  /* reinject unchanged */
-	VERDICT_MANGLED,     /* reinject the rewritten bytes */
+	VERDICT_ACCEPT = 0, /* reinject unchanged */
+	VERDICT_MANGLED,    /* reinject the rewritten bytes */
 	VERDICT_DROP,
 };
 

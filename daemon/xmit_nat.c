@@ -16,7 +16,7 @@
 #include "csum.h"
 #include "xmit.h"
 
-#define IP_CSUM_OFF 10
+#define IP_CSUM_OFF  10
 #define IP_SADDR_OFF 12
 #define IP_DADDR_OFF 16
 
@@ -105,7 +105,7 @@ static enum verdict nat_out(struct pkt *p, const struct conn *c)
 }
 
 const struct xmit_ops xmit_nat = {
-	.name = "nat",
-	.in = nat_in,
-	.out = nat_out,
+    .name = "nat",
+    .in = nat_in,
+    .out = nat_out,
 };

@@ -17,25 +17,25 @@
 	"  servers = ( { address = \"198.51.100.11\"; port = 8080; } );\n"
 
 static const char *const good[] = {
-	/* the smallest useful file */
-	"services = ( { name = \"web\"; vip = \"203.0.113.10\"; port = 80;\n"
-	"  scheduler = \"rr\";\n" SERVERS "} );\n",
-	/* every daemon setting, UDP, wrr with weight 0, health none */
-	"daemon: { queue = 3; queues = 1; control_socket = \"/run/x.sock\";\n"
-	"  max_connections = 1000; log_level = \"debug\";\n"
-	"  checkpoint: { file = \"/var/lib/x.ckpt\"; interval = 5; }; };\n"
-	"iptables: { manage = false; chain = \"LB_1\"; mark = 0x100; };\n"
-	"timeouts: { tcp = 900; tcp_fin = 120; tcp_syn = 60; udp = 300; };\n"
-	"services = (\n"
-	" { name = \"dns\"; protocol = \"udp\"; vip = \"203.0.113.10\";\n"
-	"   port = 53; scheduler = \"wrr\"; forward = \"nat\";\n"
-	"   persistence = 0; health: { type = \"none\"; };\n"
-	"   servers = ( { address = \"198.51.100.11\"; weight = 0; },\n"
-	"               { address = \"198.51.100.12\"; weight = 65535; } ); },\n"
-	" { name = \"dns-tcp\"; protocol = \"tcp\"; vip = \"203.0.113.10\";\n"
-	"   port = 53; scheduler = \"rr\";\n" SERVERS " } );\n",
-	/* no services at all is a valid (idle) director */
-	"daemon: { queue = 0; };\n",
+    /* the smallest useful file */
+    "services = ( { name = \"web\"; vip = \"203.0.113.10\"; port = 80;\n"
+    "  scheduler = \"rr\";\n" SERVERS "} );\n",
+    /* every daemon setting, UDP, wrr with weight 0, health none */
+    "daemon: { queue = 3; queues = 1; control_socket = \"/run/x.sock\";\n"
+    "  max_connections = 1000; log_level = \"debug\";\n"
+    "  checkpoint: { file = \"/var/lib/x.ckpt\"; interval = 5; }; };\n"
+    "iptables: { manage = false; chain = \"LB_1\"; mark = 0x100; };\n"
+    "timeouts: { tcp = 900; tcp_fin = 120; tcp_syn = 60; udp = 300; };\n"
+    "services = (\n"
+    " { name = \"dns\"; protocol = \"udp\"; vip = \"203.0.113.10\";\n"
+    "   port = 53; scheduler = \"wrr\"; forward = \"nat\";\n"
+    "   persistence = 0; health: { type = \"none\"; };\n"
+    "   servers = ( { address = \"198.51.100.11\"; weight = 0; },\n"
+    "               { address = \"198.51.100.12\"; weight = 65535; } ); },\n"
+    " { name = \"dns-tcp\"; protocol = \"tcp\"; vip = \"203.0.113.10\";\n"
+    "   port = 53; scheduler = \"rr\";\n" SERVERS " } );\n",
+    /* no services at all is a valid (idle) director */
+    "daemon: { queue = 0; };\n",
 };
 
 struct bad {
@@ -46,66 +46,70 @@ struct bad {
 #define SVC_HEAD "services = ( { name = \"web\"; vip = \"203.0.113.10\";\n"
 
 static const struct bad bad[] = {
-	{ "services = ( { name = \"web\"; vip = ; } ); # <-\n", "syntax" },
-	{ SVC_HEAD "  port = 80; scheduler = \"foo\"; # <-\n" SERVERS "} );\n",
-	  "unknown scheduler 'foo'" },
-	{ SVC_HEAD "  port = 80; scheduler = \"wlc\"; # <-\n" SERVERS "} );\n",
-	  "not supported yet" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"xyz\"; # <-\n" SERVERS
-	  "} );\n",
-	  "unknown forward method 'xyz'" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"dr\"; # <-\n"
-		   "  servers = ( { address = \"198.51.100.11\"; } );\n} );\n",
-	  "not supported yet" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"tun\";\n"
-		   "  servers = ( { address = \"198.51.100.11\"; port = 81; } ); # <-\n"
-		   "} );\n",
-	  "port" },
-	{ SVC_HEAD "  port = 80; protocol = \"sctp\"; # <-\n" SERVERS "} );\n",
-	  "unknown protocol 'sctp'" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
-		   "  servers = ( { address = \"198.51.100.11\"; weight = 70000; } ); # <-\n"
-		   "} );\n",
-	  "out of range" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
-		   "  servers = ( { address = \"1.2.3\"; } ); # <-\n} );\n",
-	  "not an IPv4 address" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
-		   "  servers = ( ); # <-\n} );\n",
-	  "at least one server" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n" SERVERS "},\n"
-		   "{ name = \"web\"; vip = \"203.0.113.11\"; port = 80; # <-\n"
-		   "  scheduler = \"rr\";\n" SERVERS "} );\n",
-	  "already used" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n" SERVERS "},\n"
-		   "{ name = \"web2\"; vip = \"203.0.113.10\"; port = 80; # <-\n"
-		   "  scheduler = \"rr\";\n" SERVERS "} );\n",
-	  "already service 'web'" },
-	{ "timeouts: { tcp = -5; }; # <-\n", "out of range" },
-	{ "timeouts: { udp = 0; }; # <-\n", "out of range" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
-		   "  health: { type = \"tcp\"; interval = 0; }; # <-\n" SERVERS
-	  "} );\n",
-	  "out of range" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
-		   "  health: { type = \"tcp\"; }; # <-\n" SERVERS "} );\n",
-	  "health type 'tcp' is not supported yet" },
-	{ SVC_HEAD "  port = 80; schedular = \"rr\"; # <-\n" SERVERS "} );\n",
-	  "unknown setting 'schedular'" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\"; persistence = 30; # <-\n" SERVERS
-	  "} );\n",
-	  "persistence is not supported yet" },
-	{ "daemon: { log_level = \"loud\"; }; # <-\n", "unknown log_level" },
-	{ "daemon: { queues = 4; }; # <-\n", "not supported yet" },
-	{ "iptables: { chain = \"this-chain-name-is-far-too-long\"; }; # <-\n",
-	  "chain" },
-	{ "iptables: { mark = 3; }; # <-\n", "single bit" },
-	{ SVC_HEAD "  scheduler = \"rr\"; port = 99999; # <-\n" SERVERS "} );\n",
-	  "out of range" },
-	{ SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
-		   "  servers = ( { address = \"198.51.100.11\"; },\n"
-		   "              { address = \"198.51.100.11\"; } ); # <-\n} );\n",
-	  "listed twice" },
+    {"services = ( { name = \"web\"; vip = ; } ); # <-\n", "syntax"},
+    {SVC_HEAD "  port = 80; scheduler = \"foo\"; # <-\n" SERVERS "} );\n",
+     "unknown scheduler 'foo'"},
+    {SVC_HEAD "  port = 80; scheduler = \"wlc\"; # <-\n" SERVERS "} );\n",
+     "not supported yet"},
+    {SVC_HEAD
+     "  port = 80; scheduler = \"rr\"; forward = \"xyz\"; # <-\n" SERVERS
+     "} );\n",
+     "unknown forward method 'xyz'"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"dr\"; # <-\n"
+	      "  servers = ( { address = \"198.51.100.11\"; } );\n} );\n",
+     "not supported yet"},
+    {SVC_HEAD
+     "  port = 80; scheduler = \"rr\"; forward = \"tun\";\n"
+     "  servers = ( { address = \"198.51.100.11\"; port = 81; } ); # <-\n"
+     "} );\n",
+     "port"},
+    {SVC_HEAD "  port = 80; protocol = \"sctp\"; # <-\n" SERVERS "} );\n",
+     "unknown protocol 'sctp'"},
+    {SVC_HEAD
+     "  port = 80; scheduler = \"rr\";\n"
+     "  servers = ( { address = \"198.51.100.11\"; weight = 70000; } ); # <-\n"
+     "} );\n",
+     "out of range"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  servers = ( { address = \"1.2.3\"; } ); # <-\n} );\n",
+     "not an IPv4 address"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  servers = ( ); # <-\n} );\n",
+     "at least one server"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n" SERVERS "},\n"
+	      "{ name = \"web\"; vip = \"203.0.113.11\"; port = 80; # <-\n"
+	      "  scheduler = \"rr\";\n" SERVERS "} );\n",
+     "already used"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n" SERVERS "},\n"
+	      "{ name = \"web2\"; vip = \"203.0.113.10\"; port = 80; # <-\n"
+	      "  scheduler = \"rr\";\n" SERVERS "} );\n",
+     "already service 'web'"},
+    {"timeouts: { tcp = -5; }; # <-\n", "out of range"},
+    {"timeouts: { udp = 0; }; # <-\n", "out of range"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  health: { type = \"tcp\"; interval = 0; }; # <-\n" SERVERS
+	      "} );\n",
+     "out of range"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  health: { type = \"tcp\"; }; # <-\n" SERVERS "} );\n",
+     "health type 'tcp' is not supported yet"},
+    {SVC_HEAD "  port = 80; schedular = \"rr\"; # <-\n" SERVERS "} );\n",
+     "unknown setting 'schedular'"},
+    {SVC_HEAD
+     "  port = 80; scheduler = \"rr\"; persistence = 30; # <-\n" SERVERS
+     "} );\n",
+     "persistence is not supported yet"},
+    {"daemon: { log_level = \"loud\"; }; # <-\n", "unknown log_level"},
+    {"daemon: { queues = 4; }; # <-\n", "not supported yet"},
+    {"iptables: { chain = \"this-chain-name-is-far-too-long\"; }; # <-\n",
+     "chain"},
+    {"iptables: { mark = 3; }; # <-\n", "single bit"},
+    {SVC_HEAD "  scheduler = \"rr\"; port = 99999; # <-\n" SERVERS "} );\n",
+     "out of range"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  servers = ( { address = \"198.51.100.11\"; },\n"
+	      "              { address = \"198.51.100.11\"; } ); # <-\n} );\n",
+     "listed twice"},
 };
 
 static char *write_tmp(const char *text)
@@ -135,7 +139,8 @@ static int marked_line(const char *text)
 /* Whether some line of out starts with prefix and contains msg. */
 static bool has_line(const char *out, const char *prefix, const char *msg)
 {
-	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+	for (const char *l = out; l && *l;
+	     l = strchr(l, '\n'), l = l ? l + 1 : l) {
 		const char *end = strchr(l, '\n');
 		const char *m = strstr(l, msg);
 
@@ -224,10 +229,10 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_good_values),
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_good_values),
+	    cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_missing_file),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -6,14 +6,16 @@
 #include "conn.h"
 #include "service.h"
 
-static const struct timeouts_conf to = { 900, 120, 60, 300 };
+static const struct timeouts_conf to = {900, 120, 60, 300};
 
 static void test_lookup_both_ways(void **state)
 {
 	struct conn_table t;
-	struct service svc = { .name = "t" };
-	struct server srv = { .svc = &svc, .addr = ip4("198.51.100.11"),
-			      .port = htons(8080), .weight = 1 };
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc,
+			     .addr = ip4("198.51.100.11"),
+			     .port = htons(8080),
+			     .weight = 1};
 	uint32_t cl = ip4("192.0.2.2"), vip = ip4("203.0.113.10");
 	struct conn *c;
 
@@ -21,22 +23,21 @@ static void test_lookup_both_ways(void **state)
 	c = conn_new(&t, IPPROTO_TCP, cl, htons(40000), vip, htons(80), &srv,
 		     FWD_NAT, 0);
 	assert_non_null(c);
-	assert_ptr_equal(conn_in_get(&t, IPPROTO_TCP, cl, htons(40000), vip,
-				     htons(80)),
-			 c);
+	assert_ptr_equal(
+	    conn_in_get(&t, IPPROTO_TCP, cl, htons(40000), vip, htons(80)), c);
 	assert_ptr_equal(conn_out_get(&t, IPPROTO_TCP, srv.addr, htons(8080),
 				      cl, htons(40000)),
 			 c);
 	/* other protocol, other port, reversed tuple: no match */
-	assert_null(conn_in_get(&t, IPPROTO_UDP, cl, htons(40000), vip,
-				htons(80)));
-	assert_null(conn_in_get(&t, IPPROTO_TCP, cl, htons(40001), vip,
-				htons(80)));
+	assert_null(
+	    conn_in_get(&t, IPPROTO_UDP, cl, htons(40000), vip, htons(80)));
+	assert_null(
+	    conn_in_get(&t, IPPROTO_TCP, cl, htons(40001), vip, htons(80)));
 	assert_null(conn_out_get(&t, IPPROTO_TCP, cl, htons(40000), srv.addr,
 				 htons(8080)));
 	conn_del(&t, c);
-	assert_null(conn_in_get(&t, IPPROTO_TCP, cl, htons(40000), vip,
-				htons(80)));
+	assert_null(
+	    conn_in_get(&t, IPPROTO_TCP, cl, htons(40000), vip, htons(80)));
 	assert_int_equal(t.count, 0);
 	conn_table_destroy(&t);
 }
@@ -44,28 +45,28 @@ static void test_lookup_both_ways(void **state)
 static void test_bound(void **state)
 {
 	struct conn_table t;
-	struct service svc = { .name = "t" };
-	struct server srv = { .svc = &svc, .weight = 1 };
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc, .weight = 1};
 
 	assert_int_equal(conn_table_init(&t, 3, 1, &to), 0);
 	for (uint16_t p = 1; p <= 3; p++)
-		assert_non_null(conn_new(&t, IPPROTO_UDP, 1, p, 2, 3, &srv,
-					 FWD_NAT, 0));
+		assert_non_null(
+		    conn_new(&t, IPPROTO_UDP, 1, p, 2, 3, &srv, FWD_NAT, 0));
 	assert_null(conn_new(&t, IPPROTO_UDP, 1, 4, 2, 3, &srv, FWD_NAT, 0));
 	assert_int_equal(t.count, 3);
 	assert_int_equal(t.full_drops, 1);
 	/* an expired entry frees its place */
 	assert_int_equal(conn_expire(&t, 300000), 3);
-	assert_non_null(conn_new(&t, IPPROTO_UDP, 1, 4, 2, 3, &srv, FWD_NAT,
-				 300000));
+	assert_non_null(
+	    conn_new(&t, IPPROTO_UDP, 1, 4, 2, 3, &srv, FWD_NAT, 300000));
 	conn_table_destroy(&t);
 }
 
 static void test_many_and_expiry_order(void **state)
 {
 	struct conn_table t;
-	struct service svc = { .name = "t" };
-	struct server srv = { .svc = &svc, .weight = 1 };
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc, .weight = 1};
 	struct conn *first;
 
 	assert_int_equal(conn_table_init(&t, 20000, 99, &to), 0);
@@ -88,8 +89,8 @@ static void test_many_and_expiry_order(void **state)
 static void test_timeout_change(void **state)
 {
 	struct conn_table t;
-	struct service svc = { .name = "t" };
-	struct server srv = { .svc = &svc, .weight = 1 };
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc, .weight = 1};
 	struct timeouts_conf shorter = to;
 	struct conn *c;
 
@@ -107,14 +108,14 @@ static void test_timeout_change(void **state)
 static void test_purge_dest(void **state)
 {
 	struct conn_table t;
-	struct service svc = { .name = "t" };
-	struct server a = { .svc = &svc, .addr = 1, .weight = 1 };
-	struct server b = { .svc = &svc, .addr = 2, .weight = 1 };
+	struct service svc = {.name = "t"};
+	struct server a = {.svc = &svc, .addr = 1, .weight = 1};
+	struct server b = {.svc = &svc, .addr = 2, .weight = 1};
 
 	assert_int_equal(conn_table_init(&t, 100, 1, &to), 0);
 	for (uint16_t p = 1; p <= 10; p++)
-		conn_new(&t, IPPROTO_TCP, 9, p, 8, 80, p % 2 ? &a : &b,
-			 FWD_NAT, 0);
+		conn_new(&t, IPPROTO_TCP, 9, p, 8, 80, p % 2 ? &a : &b, FWD_NAT,
+			 0);
 	assert_int_equal(conn_purge_dest(&t, &a), 5);
 	assert_int_equal(t.count, 5);
 	assert_int_equal(a.inactive_conns, 0);
@@ -133,12 +134,12 @@ static void test_entry_size(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookup_both_ways),
-		cmocka_unit_test(test_bound),
-		cmocka_unit_test(test_many_and_expiry_order),
-		cmocka_unit_test(test_timeout_change),
-		cmocka_unit_test(test_purge_dest),
-		cmocka_unit_test(test_entry_size),
+	    cmocka_unit_test(test_lookup_both_ways),
+	    cmocka_unit_test(test_bound),
+	    cmocka_unit_test(test_many_and_expiry_order),
+	    cmocka_unit_test(test_timeout_change),
+	    cmocka_unit_test(test_purge_dest),
+	    cmocka_unit_test(test_entry_size),
 	};
 
 	return cmocka_run_group_tests_name("conn", tests, NULL, NULL);

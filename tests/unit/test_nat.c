@@ -96,8 +96,9 @@ static size_t build(uint8_t *buf, uint8_t proto, const char *src,
 	for (size_t i = 0; i < payload; i++)
 		l4[l4h + i] = (uint8_t)(i * 7 + 3);
 	if (csum_mode == 0)
-		set16(l4 + coff, (uint16_t)~fold_be(sum_be(
-					 l4, l4len, pseudo_be(buf, (uint16_t)l4len))));
+		set16(l4 + coff,
+		      (uint16_t)~fold_be(
+			  sum_be(l4, l4len, pseudo_be(buf, (uint16_t)l4len))));
 	else if (csum_mode == 1)
 		set16(l4 + coff, fold_be(pseudo_be(buf, (uint16_t)l4len)));
 	return tot;
@@ -116,8 +117,8 @@ static int env_setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
 
-	e->srv[0] = (struct server_conf){ ip4("198.51.100.11"), 8080, 1, 0 };
-	e->srv[1] = (struct server_conf){ ip4("198.51.100.12"), 8080, 1, 0 };
+	e->srv[0] = (struct server_conf){ip4("198.51.100.11"), 8080, 1, 0};
+	e->srv[1] = (struct server_conf){ip4("198.51.100.12"), 8080, 1, 0};
 	for (int i = 0; i < 2; i++) {
 		struct service_conf *s = &e->sc[i];
 
@@ -132,7 +133,7 @@ static int env_setup(void **state)
 	}
 	e->cfg.services = e->sc;
 	e->cfg.n_services = 2;
-	e->cfg.timeouts = (struct timeouts_conf){ 900, 120, 60, 300 };
+	e->cfg.timeouts = (struct timeouts_conf){900, 120, 60, 300};
 	assert_int_equal(conn_table_init(&e->ct, 1000, 5, &e->cfg.timeouts), 0);
 	assert_int_equal(service_set_build(&e->set, &e->cfg), 0);
 	e->core.ct = &e->ct;
@@ -154,7 +155,7 @@ static int env_teardown(void **state)
 static enum verdict run(struct env *e, uint8_t *buf, size_t len,
 			enum core_dir dir, bool not_ready, bool *balanced)
 {
-	struct core_pkt cp = { buf, (uint32_t)len, dir, not_ready, false };
+	struct core_pkt cp = {buf, (uint32_t)len, dir, not_ready, false};
 
 	return core_packet(&e->core, &cp, 1000, balanced);
 }
@@ -217,7 +218,7 @@ static void test_rr_spreads_flows(void **state)
 	struct env *e = *state;
 	uint8_t buf[256];
 	bool balanced;
-	int hits[2] = { 0 };
+	int hits[2] = {0};
 
 	for (uint16_t p = 1000; p < 1010; p++) {
 		size_t n = build(buf, IPPROTO_TCP, "192.0.2.2", p,
@@ -248,8 +249,9 @@ static void test_udp(void **state)
 	size_t n;
 
 	for (int mode = 0; mode < 3; mode++) {
-		n = build(buf, IPPROTO_UDP, "192.0.2.2", (uint16_t)(5000 + mode),
-			  "203.0.113.10", 53, 0, 33, mode);
+		n = build(buf, IPPROTO_UDP, "192.0.2.2",
+			  (uint16_t)(5000 + mode), "203.0.113.10", 53, 0, 33,
+			  mode);
 		assert_int_equal(run(e, buf, n, CORE_IN, mode == 1, &balanced),
 				 VERDICT_MANGLED);
 		assert_int_equal(buf[22] << 8 | buf[23], 8080);
@@ -309,18 +311,17 @@ static void test_unknown_and_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tcp_complete_csum,
-						env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_odd_payload,
-						env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_csum_not_ready,
-						env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_rr_spreads_flows,
-						env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_udp, env_setup,
-						env_teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_and_bad,
-						env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_complete_csum, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_odd_payload, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_csum_not_ready, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_rr_spreads_flows, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_udp, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_and_bad, env_setup,
+					    env_teardown),
 	};
 
 	return cmocka_run_group_tests_name("nat", tests, NULL, NULL);

@@ -21,7 +21,8 @@ static void setup_svc(struct fixture *f, const char *sched,
 	snprintf(f->svc.name, sizeof(f->svc.name), "test");
 	for (unsigned i = 0; i < n; i++) {
 		f->srv[i].svc = &f->svc;
-		f->srv[i].addr = htonl(0xc6336400 + 11 + i); /* 198.51.100.11+ */
+		f->srv[i].addr =
+		    htonl(0xc6336400 + 11 + i); /* 198.51.100.11+ */
 		f->srv[i].port = htons(8080);
 		f->srv[i].weight = weights[i];
 		f->list[i] = &f->srv[i];
@@ -57,7 +58,7 @@ static void test_registry(void **state)
 static void test_rr_order_skips_weight0(void **state)
 {
 	struct fixture f;
-	unsigned w[] = { 1, 0, 5, 1 };
+	unsigned w[] = {1, 0, 5, 1};
 	char out[16];
 
 	setup_svc(&f, "rr", w, 4);
@@ -70,7 +71,7 @@ static void test_rr_order_skips_weight0(void **state)
 static void test_rr_all_quiescent(void **state)
 {
 	struct fixture f;
-	unsigned w[] = { 0, 0 };
+	unsigned w[] = {0, 0};
 	char out[4];
 
 	setup_svc(&f, "rr", w, 2);
@@ -82,7 +83,7 @@ static void test_rr_all_quiescent(void **state)
 static void test_wrr_432(void **state)
 {
 	struct fixture f;
-	unsigned w[] = { 4, 3, 2 };
+	unsigned w[] = {4, 3, 2};
 	char out[32];
 
 	setup_svc(&f, "wrr", w, 3);
@@ -95,9 +96,9 @@ static void test_wrr_432(void **state)
 static void test_wrr_310(void **state)
 {
 	struct fixture f;
-	unsigned w[] = { 3, 1, 0 };
+	unsigned w[] = {3, 1, 0};
 	char out[48];
-	int counts[3] = { 0 };
+	int counts[3] = {0};
 
 	setup_svc(&f, "wrr", w, 3);
 	run(&f, 40, out);
@@ -113,7 +114,7 @@ static void test_wrr_310(void **state)
 static void test_wrr_gcd_step(void **state)
 {
 	struct fixture f;
-	unsigned w[] = { 100, 50 };
+	unsigned w[] = {100, 50};
 	char out[8];
 
 	setup_svc(&f, "wrr", w, 2);
@@ -126,7 +127,7 @@ static void test_wrr_gcd_step(void **state)
 static void test_wrr_reweight(void **state)
 {
 	struct fixture f;
-	unsigned w[] = { 1, 1 };
+	unsigned w[] = {1, 1};
 	char out[8];
 
 	setup_svc(&f, "wrr", w, 2);
@@ -146,13 +147,13 @@ static void test_wrr_reweight(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry),
-		cmocka_unit_test(test_rr_order_skips_weight0),
-		cmocka_unit_test(test_rr_all_quiescent),
-		cmocka_unit_test(test_wrr_432),
-		cmocka_unit_test(test_wrr_310),
-		cmocka_unit_test(test_wrr_gcd_step),
-		cmocka_unit_test(test_wrr_reweight),
+	    cmocka_unit_test(test_registry),
+	    cmocka_unit_test(test_rr_order_skips_weight0),
+	    cmocka_unit_test(test_rr_all_quiescent),
+	    cmocka_unit_test(test_wrr_432),
+	    cmocka_unit_test(test_wrr_310),
+	    cmocka_unit_test(test_wrr_gcd_step),
+	    cmocka_unit_test(test_wrr_reweight),
 	};
 
 	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);

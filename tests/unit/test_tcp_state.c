@@ -20,26 +20,25 @@ static void test_table_rows(void **state)
 			 TCP_S_SYN_RECV);
 	assert_int_equal(tcp_next_state(DIR_INPUT, ACK, TCP_S_SYN_RECV),
 			 TCP_S_ESTABLISHED);
-	assert_int_equal(tcp_next_state(DIR_INPUT, FIN | ACK,
-					TCP_S_ESTABLISHED),
-			 TCP_S_CLOSE_WAIT);
-	assert_int_equal(tcp_next_state(DIR_OUTPUT, FIN | ACK,
-					TCP_S_ESTABLISHED),
-			 TCP_S_FIN_WAIT);
-	assert_int_equal(tcp_next_state(DIR_INPUT_ONLY, FIN | ACK,
-					TCP_S_ESTABLISHED),
-			 TCP_S_FIN_WAIT);
-	assert_int_equal(tcp_next_state(DIR_INPUT, RST | ACK,
-					TCP_S_ESTABLISHED),
-			 TCP_S_CLOSE);
+	assert_int_equal(
+	    tcp_next_state(DIR_INPUT, FIN | ACK, TCP_S_ESTABLISHED),
+	    TCP_S_CLOSE_WAIT);
+	assert_int_equal(
+	    tcp_next_state(DIR_OUTPUT, FIN | ACK, TCP_S_ESTABLISHED),
+	    TCP_S_FIN_WAIT);
+	assert_int_equal(
+	    tcp_next_state(DIR_INPUT_ONLY, FIN | ACK, TCP_S_ESTABLISHED),
+	    TCP_S_FIN_WAIT);
+	assert_int_equal(
+	    tcp_next_state(DIR_INPUT, RST | ACK, TCP_S_ESTABLISHED),
+	    TCP_S_CLOSE);
 	/* RST wins over SYN */
 	assert_int_equal(tcp_next_state(DIR_INPUT, RST | SYN, TCP_S_NONE),
 			 TCP_S_CLOSE);
 	/* no flag at all: CLOSE, as IPVS */
 	assert_int_equal(tcp_next_state(DIR_INPUT, 0, TCP_S_ESTABLISHED),
 			 TCP_S_CLOSE);
-	assert_int_equal(tcp_next_state(DIR_OUTPUT, SYN | ACK,
-					TCP_S_SYN_RECV),
+	assert_int_equal(tcp_next_state(DIR_OUTPUT, SYN | ACK, TCP_S_SYN_RECV),
 			 TCP_S_SYN_RECV);
 	assert_string_equal(tcp_state_name(TCP_S_TIME_WAIT), "TIME_WAIT");
 }
@@ -55,20 +54,19 @@ struct walk_step {
 static void test_walk_nat_close(void **state)
 {
 	static const struct walk_step steps[] = {
-		{ DIR_INPUT, SYN, TCP_S_SYN_RECV, 0 },
-		{ DIR_OUTPUT, SYN | ACK, TCP_S_SYN_RECV, 0 },
-		{ DIR_INPUT, ACK, TCP_S_ESTABLISHED, 1 },
-		{ DIR_INPUT, ACK, TCP_S_ESTABLISHED, 1 },
-		{ DIR_OUTPUT, ACK, TCP_S_ESTABLISHED, 1 },
-		{ DIR_INPUT, FIN | ACK, TCP_S_CLOSE_WAIT, 0 },
-		{ DIR_OUTPUT, FIN | ACK, TCP_S_TIME_WAIT, 0 },
-		{ DIR_INPUT, ACK, TCP_S_TIME_WAIT, 0 },
+	    {DIR_INPUT, SYN, TCP_S_SYN_RECV, 0},
+	    {DIR_OUTPUT, SYN | ACK, TCP_S_SYN_RECV, 0},
+	    {DIR_INPUT, ACK, TCP_S_ESTABLISHED, 1},
+	    {DIR_INPUT, ACK, TCP_S_ESTABLISHED, 1},
+	    {DIR_OUTPUT, ACK, TCP_S_ESTABLISHED, 1},
+	    {DIR_INPUT, FIN | ACK, TCP_S_CLOSE_WAIT, 0},
+	    {DIR_OUTPUT, FIN | ACK, TCP_S_TIME_WAIT, 0},
+	    {DIR_INPUT, ACK, TCP_S_TIME_WAIT, 0},
 	};
-	struct timeouts_conf to = { 900, 120, 60, 300 };
+	struct timeouts_conf to = {900, 120, 60, 300};
 	struct conn_table t;
-	struct service svc = { .name = "t" };
-	struct server srv = { .svc = &svc, .addr = 1, .port = 2,
-			      .weight = 1 };
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc, .addr = 1, .port = 2, .weight = 1};
 	struct conn *c;
 
 	assert_int_equal(conn_table_init(&t, 16, 7, &to), 0);
@@ -91,10 +89,10 @@ static void test_walk_nat_close(void **state)
 /* Direct return: only client packets are seen (INPUT_ONLY table). */
 static void test_walk_input_only(void **state)
 {
-	struct timeouts_conf to = { 900, 120, 60, 300 };
+	struct timeouts_conf to = {900, 120, 60, 300};
 	struct conn_table t;
-	struct service svc = { .name = "t" };
-	struct server srv = { .svc = &svc, .weight = 1 };
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc, .weight = 1};
 	struct conn *c;
 
 	assert_int_equal(conn_table_init(&t, 16, 7, &to), 0);
@@ -114,9 +112,9 @@ static void test_walk_input_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_rows),
-		cmocka_unit_test(test_walk_nat_close),
-		cmocka_unit_test(test_walk_input_only),
+	    cmocka_unit_test(test_table_rows),
+	    cmocka_unit_test(test_walk_nat_close),
+	    cmocka_unit_test(test_walk_input_only),
 	};
 
 	return cmocka_run_group_tests_name("tcp_state", tests, NULL, NULL);
