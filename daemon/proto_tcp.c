@@ -22,48 +22,30 @@
 
 enum { F_SYN, F_FIN, F_ACK, F_RST, F_LAST };
 
-/* clang-format off: the matrix reads as IPVS's */
-static const uint8_t tcp_states[3][F_LAST][TCP_S_LAST] =
-    {
-	[DIR_INPUT] =
-	    {
-		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA
-		 */
-		[F_SYN] = {sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR,
-			   sSR},
-		[F_FIN] = {sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI,
-			   sTW},
-		[F_ACK] = {sCL, sES,
-			   sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
-		[F_RST] = {sCL, sCL,
-			   sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sSR},
-	    },
-	[DIR_OUTPUT] =
-	    {
-		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA
-		 */
-		[F_SYN] = {sSS, sES,
-			   sSS, sSR, sSS, sSS, sSS, sSS, sSS, sLI, sSR},
-		[F_FIN] = {sTW, sFW,
-			   sSS, sTW, sFW, sTW, sCL, sTW, sLA, sLI, sTW},
-		[F_ACK] = {sES, sES,
-			   sSS, sES, sFW, sTW, sCL, sCW, sLA, sES, sES},
-		[F_RST] = {sCL, sCL,
-			   sSS, sCL, sCL, sTW, sCL, sCL, sCL, sCL, sCL},
-	    },
-	[DIR_INPUT_ONLY] =
-	    {
-		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA
-		 */
-		[F_SYN] = {sSR, sES,
-			   sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR},
-		[F_FIN] = {sCL, sFW,
-			   sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW},
-		[F_ACK] = {sCL, sES,
-			   sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
-		[F_RST] = {sCL, sCL,
-			   sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL},
-	    },
+/* The matrix reads as IPVS's: keep it out of clang-format. */
+/* clang-format off */
+static const uint8_t tcp_states[3][F_LAST][TCP_S_LAST] = {
+	[DIR_INPUT] = {
+		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA */
+		[F_SYN] = { sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR },
+		[F_FIN] = { sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI, sTW },
+		[F_ACK] = { sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES },
+		[F_RST] = { sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sSR },
+	},
+	[DIR_OUTPUT] = {
+		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA */
+		[F_SYN] = { sSS, sES, sSS, sSR, sSS, sSS, sSS, sSS, sSS, sLI, sSR },
+		[F_FIN] = { sTW, sFW, sSS, sTW, sFW, sTW, sCL, sTW, sLA, sLI, sTW },
+		[F_ACK] = { sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sLA, sES, sES },
+		[F_RST] = { sCL, sCL, sSS, sCL, sCL, sTW, sCL, sCL, sCL, sCL, sCL },
+	},
+	[DIR_INPUT_ONLY] = {
+		/*        sNO  sES  sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA */
+		[F_SYN] = { sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR },
+		[F_FIN] = { sCL, sFW, sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW },
+		[F_ACK] = { sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES },
+		[F_RST] = { sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL },
+	},
 };
 
 /* clang-format on */
