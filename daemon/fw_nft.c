@@ -43,6 +43,8 @@ int fw_nft_delete_table(const char *name)
 	ssize_t n;
 	int rc = -1, saved;
 
+	/* libmnl (1.0.4) leaves attribute padding unwritten */
+	memset(buf, 0, sizeof(buf));
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl)
 		return -1;

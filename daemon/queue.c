@@ -71,6 +71,8 @@ static int queue_bind(struct queue *q)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
+	/* libmnl (1.0.4) leaves attribute padding unwritten */
+	memset(buf, 0, sizeof(buf));
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue_num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	if (queue_config(q, nlh, "bind") < 0)
@@ -109,7 +111,7 @@ static int queue_buffers(struct queue *q)
 	q->rx = malloc((size_t)RX_BATCH * RX_BUF);
 	q->msgs = calloc(RX_BATCH, sizeof(*q->msgs));
 	q->iov = calloc(RX_BATCH, sizeof(*q->iov));
-	q->tx = malloc(TX_BUF);
+	q->tx = calloc(1, TX_BUF); /* libmnl leaves attribute padding unwritten */
 	if (!q->rx || !q->msgs || !q->iov || !q->tx)
 		return -1;
 	for (int i = 0; i < RX_BATCH; i++) {

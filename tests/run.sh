@@ -1,5 +1,6 @@
 #!/bin/bash
-# tests/run.sh [FILTER] — runs the unit tests (cmocka binaries tests/unit/test_*)
+# tests/run.sh [FILTER] — runs the unit tests (cmocka binaries tests/unit/test_*),
+# the same unit tests under ASan/UBSan (asan/test_*, see tests/sanitize.sh)
 # and the integration tests (tests/integration/*.sh, one test each), only
 # those whose name contains FILTER when given.  Prints PASS/FAIL per test, the
 # log of every failure, and as its very last line "N passed, M failed"
@@ -48,20 +49,46 @@ cmocka_sum() { # WORD LOG
 	sed -nE "s/^\[  $1  \] ([0-9]+) tests?\b.*/\1/p" "$2" | awk '{ s += $1 } END { print s + 0 }'
 }
 
-# Does FILTER select any unit test?  Known from the sources, before building.
-unit_tests_selected() {
+# Does FILTER select any test PREFIX/test_xxx?  Known from the sources,
+# before building.
+tests_selected() { # PREFIX
 	local src
 	for src in tests/unit/test_*.c; do
 		[[ -f $src ]] || continue
 		src=${src##*/}
-		selected "unit/${src%.c}" && return 0
+		selected "$1/${src%.c}" && return 0
 	done
 	return 1
 }
 
+# run_cmocka LOG CMD... — run one cmocka binary with its output in LOG and
+# count its cases: sets RC (exit status), P and F (passed and failed cases),
+# which the caller may refine before record_cmocka.
+run_cmocka() {
+	local log=$1
+	shift
+	RC=0
+	CMOCKA_MESSAGE_OUTPUT=STDOUT timeout -k 10 "$TIME_LIMIT" "$@" >"$log" 2>&1 </dev/null || RC=$?
+	P=$(cmocka_sum PASSED "$log")
+	F=$(cmocka_sum FAILED "$log")
+	# A crash or a non-zero exit that cmocka did not account for is one
+	# failure more; a zero exit without any summary is a plain pass.
+	if ((RC != 0 && F == 0)); then F=1; fi
+	if ((RC == 0 && P == 0 && F == 0)); then P=1; fi
+}
+
+record_cmocka() { # NAME LOG [DETAIL] — count P and F, print PASS/FAIL
+	PASSED=$((PASSED + P))
+	if ((F > 0)); then
+		record_fail "$1" "$F failed, $P passed, exit $RC$( ((RC == 124)) && echo ", timed out")${3:+, $3}" "$2" "$F"
+	else
+		echo "PASS $1 ($P cases)"
+	fi
+}
+
 run_unit_tests() {
-	local bin name log rc p f found=0
-	if ! unit_tests_selected; then
+	local bin name log found=0
+	if ! tests_selected unit; then
 		echo "(no unit tests selected)"
 		return
 	fi
@@ -83,22 +110,41 @@ run_unit_tests() {
 		selected "$name" || continue
 		found=1
 		log=$LOGDIR/unit-${bin##*/}.log
-		rc=0
-		CMOCKA_MESSAGE_OUTPUT=STDOUT timeout -k 10 "$TIME_LIMIT" "./$bin" >"$log" 2>&1 </dev/null || rc=$?
-		p=$(cmocka_sum PASSED "$log")
-		f=$(cmocka_sum FAILED "$log")
-		# A crash or a non-zero exit that cmocka did not account for is one
-		# failure more; a zero exit without any summary is a plain pass.
-		if ((rc != 0 && f == 0)); then f=1; fi
-		if ((rc == 0 && p == 0 && f == 0)); then p=1; fi
-		PASSED=$((PASSED + p))
-		if ((f > 0)); then
-			record_fail "$name" "$f failed, $p passed, exit $rc$( ((rc == 124)) && echo ", timed out")" "$log" "$f"
-		else
-			echo "PASS $name ($p cases)"
-		fi
+		run_cmocka "$log" "./$bin"
+		record_cmocka "$name" "$log"
 	done
 	((found)) || echo "(no unit test binaries selected in tests/unit)"
+}
+
+# The same unit tests built with ASan+LSan+UBSan by tests/sanitize.sh (into
+# build/sanitize/), as asan/test_xxx.  Any sanitizer report fails the binary,
+# even if the exit status or cmocka's summary missed it.
+run_asan_tests() {
+	local bin name log found=0 out=${NFQLB_SANITIZE_DIR:-$TOP/build/sanitize}
+	if ! tests_selected asan; then
+		echo "(no asan tests selected)"
+		return
+	fi
+	log=$LOGDIR/asan-build.log
+	if ! NFQLB_SANITIZE_DIR=$out tests/sanitize.sh build >"$log" 2>&1; then
+		record_fail asan-build "tests/sanitize.sh build failed" "$log"
+		return
+	fi
+	for bin in "$out"/test_*; do
+		[[ -f $bin && -x $bin ]] || continue
+		name=asan/${bin##*/}
+		selected "$name" || continue
+		found=1
+		log=$LOGDIR/asan-${bin##*/}.log
+		run_cmocka "$log" tests/sanitize.sh exec "$bin"
+		if tests/sanitize.sh reported "$log"; then
+			((F > 0)) || F=1
+			record_cmocka "$name" "$log" "sanitizer report"
+		else
+			record_cmocka "$name" "$log"
+		fi
+	done
+	((found)) || echo "(no asan test binaries selected in $out)"
 }
 
 # -------------------------------------------------------- integration tests
@@ -157,6 +203,7 @@ run_integration_tests() {
 }
 
 run_unit_tests
+run_asan_tests
 run_integration_tests
 
 ((FAILED == 0)) || echo "failed: ${FAILED_NAMES[*]}"

@@ -20,6 +20,13 @@
 # Public functions: see the "API" section below.
 # Environment: NFQLB (daemon binary, default $TOP/nfqlb), NFQLB_KEEP_TMP=1
 # (keep the temp dir with all logs for a post-mortem).
+# Daemon control, read when used (a test may also set them after sourcing):
+#   NFQLB_WRAPPER          words put before the daemon's command line, e.g.
+#                          "valgrind --log-file=$TMP/vg.log" (default: none)
+#   NFQLB_START_TIMEOUT    seconds start_nfqlb waits for readiness (default 5)
+#   NFQLB_RELOAD_TIMEOUT   seconds reload_nfqlb waits for READY=1 (default 5)
+#   NFQLB_STOP_TIMEOUT     seconds stop_nfqlb (and the cleanup) wait for the
+#                          exit after SIGTERM (default 5; cleanup: 3)
 
 set -Eeuo pipefail
 
@@ -137,7 +144,7 @@ cleanup() {
 	# The daemon first, gently, so it can remove its rules like in real life.
 	if proc_alive "$NFQLB_PID"; then
 		kill -TERM "$NFQLB_PID" 2>/dev/null
-		wait_until 3 proc_dead "$NFQLB_PID" || kill -KILL "$NFQLB_PID" 2>/dev/null
+		wait_until "${NFQLB_STOP_TIMEOUT:-3}" proc_dead "$NFQLB_PID" || kill -KILL "$NFQLB_PID" 2>/dev/null
 	fi
 	_kill_ns_procs TERM
 	wait_until 2 _ns_empty || _kill_ns_procs KILL
@@ -325,26 +332,29 @@ _reload_done() { ready_count_above "$1" || proc_dead "$NFQLB_PID"; }
 
 # start_nfqlb CONF — run the daemon in the director namespace in the
 # foreground mode (as systemd does) and wait until it is ready (see
-# _nfqlb_ready), at most 5 s; fail with its log if it dies or is not ready.
-# With iptables.manage = false, a daemon that neither speaks sd_notify nor
-# has a control socket yet is given the 5 s and assumed ready.
+# _nfqlb_ready), at most $NFQLB_START_TIMEOUT (5) s; fail with its log if it
+# dies or is not ready.  With iptables.manage = false, a daemon that neither
+# speaks sd_notify nor has a control socket yet is given that time and
+# assumed ready.  $NFQLB_WRAPPER (e.g. valgrind) is put before the command;
+# it must run the daemon in its own process (exec), as valgrind does.
 start_nfqlb() {
-	local conf=$1 chain before
+	local conf=$1 chain before wrapper=() secs=${NFQLB_START_TIMEOUT:-5}
 	[[ -x $NFQLB ]] || fail "daemon binary $NFQLB not found or not executable (build it first)"
 	proc_alive "$NFQLB_PID" && fail "start_nfqlb: nfqlb already running (pid $NFQLB_PID)"
+	read -ra wrapper <<<"${NFQLB_WRAPPER:-}"
 	_start_notify_listener
 	before=$(ready_count)
-	echo "=== $(date +%T.%N) start: $NFQLB -f -c $conf" >>"$NFQLB_LOG"
+	echo "=== $(date +%T.%N) start: ${wrapper[*]}${wrapper[*]:+ }$NFQLB -f -c $conf" >>"$NFQLB_LOG"
 	# A simple command, not a function: $! is then the daemon's own PID
 	# (ip netns exec execs it), which signals and `wait` need.
-	NOTIFY_SOCKET=$TMP/notify.sock ip netns exec "$NS_DIRECTOR" "$NFQLB" -f -c "$conf" >>"$NFQLB_LOG" 2>&1 &
+	NOTIFY_SOCKET=$TMP/notify.sock ip netns exec "$NS_DIRECTOR" "${wrapper[@]}" "$NFQLB" -f -c "$conf" >>"$NFQLB_LOG" 2>&1 &
 	NFQLB_PID=$!
 	if grep -Eq '^[^#]*\bmanage[[:space:]]*=[[:space:]]*false' "$conf"; then
-		wait_until 5 _nfqlb_ready_unmanaged "$(conf_value "$conf" control_socket)" "$before" || true
+		wait_until "$secs" _nfqlb_ready_unmanaged "$(conf_value "$conf" control_socket)" "$before" || true
 	else
 		chain=$(conf_value "$conf" chain)
-		wait_until 5 _nfqlb_ready "${chain:-NFQLB}" "$before" ||
-			fail "nfqlb not ready after 5 s (no READY=1, no chain ${chain:-NFQLB} with a jump to it)"
+		wait_until "$secs" _nfqlb_ready "${chain:-NFQLB}" "$before" ||
+			fail "nfqlb not ready after $secs s (no READY=1, no chain ${chain:-NFQLB} with a jump to it)"
 	fi
 	proc_alive "$NFQLB_PID" || fail "nfqlb died during start-up"
 	log "nfqlb running, pid $NFQLB_PID"
@@ -355,14 +365,15 @@ nfqlb_pid() { echo "$NFQLB_PID"; }
 # nfqlb_alive — true while the daemon runs.
 nfqlb_alive() { proc_alive "$NFQLB_PID"; }
 
-# stop_nfqlb — SIGTERM, wait for the exit, fail unless it exits 0 within 5 s.
+# stop_nfqlb — SIGTERM, wait for the exit, fail unless it exits 0 within
+# $NFQLB_STOP_TIMEOUT (5) s.
 stop_nfqlb() {
-	local rc=0
+	local rc=0 secs=${NFQLB_STOP_TIMEOUT:-5}
 	proc_alive "$NFQLB_PID" || fail "stop_nfqlb: nfqlb (pid $NFQLB_PID) is not running"
 	kill -TERM "$NFQLB_PID"
-	if ! wait_until 5 proc_dead "$NFQLB_PID"; then
+	if ! wait_until "$secs" proc_dead "$NFQLB_PID"; then
 		kill -KILL "$NFQLB_PID" 2>/dev/null || true
-		fail "nfqlb did not exit within 5 s of SIGTERM"
+		fail "nfqlb did not exit within $secs s of SIGTERM"
 	fi
 	wait "$NFQLB_PID" || rc=$?
 	echo "=== $(date +%T.%N) exit status $rc" >>"$NFQLB_LOG"
@@ -372,14 +383,15 @@ stop_nfqlb() {
 }
 
 # reload_nfqlb — SIGHUP and wait for the reload to finish: for the daemon's
-# next READY=1 when it speaks sd_notify (max 5 s), otherwise 1 s.
+# next READY=1 when it speaks sd_notify (max $NFQLB_RELOAD_TIMEOUT, 5 s),
+# otherwise 1 s.
 reload_nfqlb() {
-	local before
+	local before secs=${NFQLB_RELOAD_TIMEOUT:-5}
 	proc_alive "$NFQLB_PID" || fail "reload_nfqlb: nfqlb is not running"
 	before=$(ready_count)
 	kill -HUP "$NFQLB_PID"
 	if ((before > 0)); then
-		wait_until 5 _reload_done "$before" || log "no READY=1 within 5 s of SIGHUP"
+		wait_until "$secs" _reload_done "$before" || log "no READY=1 within $secs s of SIGHUP"
 	else
 		sleep 1
 	fi
