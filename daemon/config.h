@@ -8,10 +8,15 @@
 
 #include "log.h"
 
+/* $sysconfdir/nfqlb/nfqlb.conf, from configure (autoconfig.h). */
+#ifdef NFQLB_CONFIG_FILE
+#define CONFIG_DEFAULT_PATH NFQLB_CONFIG_FILE
+#else
 #define CONFIG_DEFAULT_PATH "/etc/nfqlb/nfqlb.conf"
-#define CONFIG_NAME_MAX	    64
-#define CONFIG_CHAIN_MAX    29 /* iptables chain names: 28 characters */
-#define CONFIG_SCHED_MAX    16
+#endif
+#define CONFIG_NAME_MAX	 64
+#define CONFIG_CHAIN_MAX 29 /* iptables chain names: 28 characters */
+#define CONFIG_SCHED_MAX 16
 
 /* Forwarding methods, as IPVS's -m (nat), -g (dr) and -i (tun). */
 enum fwd_method {
