@@ -251,6 +251,51 @@ struct conn *conn_new(struct conn_table *t, uint8_t proto, uint32_t caddr,
 	return c;
 }
 
+static void account_state(struct conn *c, enum tcp_state new_state);
+
+/* Puts c in list tl with its own expiry: from the tail back, so entries
+ * that arrive in expiry order (a checkpoint's) cost O(1) each. */
+static void tl_insert(struct conn_table *t, struct conn *c, uint8_t tl,
+		      uint64_t expires)
+{
+	struct conn_tlist *l = &t->tl[tl];
+	struct conn *after = l->tail;
+
+	while (after && after->expires > expires)
+		after = after->tl_prev;
+	c->tl = tl;
+	c->expires = expires;
+	c->tl_prev = after;
+	c->tl_next = after ? after->tl_next : l->head;
+	if (c->tl_next)
+		c->tl_next->tl_prev = c;
+	else
+		l->tail = c;
+	if (after)
+		after->tl_next = c;
+	else
+		l->head = c;
+}
+
+struct conn *conn_restore(struct conn_table *t, const struct conn *from,
+			  struct server *dest, uint64_t expires)
+{
+	struct conn *c =
+	    conn_new(t, from->proto, from->caddr, from->cport, from->vaddr,
+		     from->vport, dest, from->fwd, expires);
+
+	if (!c)
+		return NULL;
+	if (from->proto == IPPROTO_TCP) {
+		account_state(c, (enum tcp_state)from->state);
+		c->state = from->state;
+	}
+	tl_unlink(t, c);
+	tl_insert(t, c, from->proto == IPPROTO_TCP ? c->state : CONN_TL_UDP,
+		  expires);
+	return c;
+}
+
 static void account_state(struct conn *c, enum tcp_state new_state)
 {
 	struct server *d = c->dest;

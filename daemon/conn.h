@@ -77,6 +77,11 @@ struct conn *conn_out_get(const struct conn_table *t, uint8_t proto,
 struct conn *conn_new(struct conn_table *t, uint8_t proto, uint32_t caddr,
 		      uint16_t cport, uint32_t vaddr, uint16_t vport,
 		      struct server *dest, uint8_t fwd, uint64_t now);
+/* Re-creates a checkpointed flow: the tuple, method and state of from,
+ * bound to dest, expiring at expires (kept in order in its list). NULL
+ * when the table is full; the caller checks for an existing tuple. */
+struct conn *conn_restore(struct conn_table *t, const struct conn *from,
+			  struct server *dest, uint64_t expires);
 /* A packet of c was seen: state transition (TCP) and a new expiry. */
 void conn_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
 		 uint8_t tcp_flags, uint64_t now);

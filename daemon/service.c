@@ -33,8 +33,8 @@ struct service *service_find(const struct service_set *set, uint8_t proto,
 	return NULL;
 }
 
-static struct server *server_find(const struct service *svc, uint32_t addr,
-				  uint16_t port)
+struct server *server_find(const struct service *svc, uint32_t addr,
+			   uint16_t port)
 {
 	for (unsigned int i = 0; i < svc->n_servers; i++)
 		if (svc->servers[i]->addr == addr &&

@@ -64,6 +64,10 @@ void service_set_free(struct service_set *set, struct conn_table *ct);
 struct service *service_find(const struct service_set *set, uint8_t proto,
 			     uint32_t vip, uint16_t port);
 
+/* The server of svc at addr:port (network order), or NULL. */
+struct server *server_find(const struct service *svc, uint32_t addr,
+			   uint16_t port);
+
 /* "web: server 198.51.100.12:8080" style prefix for messages. */
 const char *server_label(const struct server *srv, char *buf, unsigned size);
 
