@@ -430,6 +430,52 @@ static void parse_servers(struct parser *ps, const config_setting_t *ss,
 	}
 }
 
+/* flags = [ "sh-port", ... ]: each flag belongs to one scheduler. */
+static void parse_sched_flags(struct parser *ps, const config_setting_t *ss,
+			      struct service_conf *svc)
+{
+	static const struct {
+		const char *name, *sched;
+		unsigned int bit;
+	} flags[] = {
+	    {"sh-fallback", "sh", SCHED_F_SH_FALLBACK},
+	    {"sh-port", "sh", SCHED_F_SH_PORT},
+	    {"mh-fallback", "mh", SCHED_F_MH_FALLBACK},
+	    {"mh-port", "mh", SCHED_F_MH_PORT},
+	};
+	const config_setting_t *list = config_setting_get_member(ss, "flags");
+	int n;
+
+	if (!list)
+		return;
+	if (!config_setting_is_array(list) && !config_setting_is_list(list)) {
+		perr(ps, list, "%s: 'flags' must be a list of names [ ... ]",
+		     svc->name);
+		return;
+	}
+	n = config_setting_length(list);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *f = config_setting_get_elem(list, i);
+		const char *name = config_setting_get_string(f);
+		size_t k = 0;
+
+		while (name && k < sizeof(flags) / sizeof(flags[0]) &&
+		       strcmp(flags[k].name, name) != 0)
+			k++;
+		if (!name || k == sizeof(flags) / sizeof(flags[0]))
+			perr(ps, f,
+			     "%s: unknown flag '%s' (sh-fallback, sh-port, "
+			     "mh-fallback, mh-port)",
+			     svc->name, name ? name : "?");
+		else if (strcmp(flags[k].sched, svc->scheduler) != 0)
+			perr(ps, f,
+			     "%s: flag '%s' applies to scheduler %s, not %s",
+			     svc->name, name, flags[k].sched, svc->scheduler);
+		else
+			svc->sched_flags |= flags[k].bit;
+	}
+}
+
 static void parse_service(struct parser *ps, const config_setting_t *ss,
 			  struct service_conf *svc)
 {
@@ -454,7 +500,6 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    NULL};
 	static const char *const later[] = {"fwmark",
 					    "persistence_netmask",
-					    "flags",
 					    "tunnel_source",
 					    "expire_nodest_conn",
 					    "sorry_server",
@@ -511,11 +556,11 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 	svc->key_line = s ? (int)config_setting_source_line(s) : svc->line;
 	svc->port = (uint16_t)port;
 
+	/* IPVS's default when ipvsadm is given no -s */
 	snprintf(svc->scheduler, sizeof(svc->scheduler), "wlc");
 	str = get_string(ps, ss, "scheduler", &s);
 	if (str) {
-		if (strlen(str) >= sizeof(svc->scheduler) ||
-		    !sched_is_known(str))
+		if (strlen(str) >= sizeof(svc->scheduler) || !sched_find(str))
 			perr(ps, s,
 			     "%s: unknown scheduler '%s' (rr wrr lc wlc sed "
 			     "nq sh dh mh lblc lblcr fo ovf twos)",
@@ -524,10 +569,7 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 			snprintf(svc->scheduler, sizeof(svc->scheduler), "%s",
 				 str);
 	}
-	if (!sched_find(svc->scheduler) && sched_is_known(svc->scheduler))
-		perr(ps, s ? s : ss,
-		     "%s: scheduler '%s' is not supported yet (rr, wrr)",
-		     svc->name, svc->scheduler);
+	parse_sched_flags(ps, ss, svc);
 
 	svc->fwd = FWD_NAT;
 	str = get_string(ps, ss, "forward", &s);

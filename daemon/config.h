@@ -33,6 +33,12 @@ enum health_type {
 	HEALTH_EXEC,
 };
 
+/* Scheduler flags (ipvsadm -b), each meaningful for one scheduler. */
+#define SCHED_F_SH_FALLBACK 0x01 /* sh: rehash past an unusable server */
+#define SCHED_F_SH_PORT	    0x02 /* sh: hash the source port too */
+#define SCHED_F_MH_FALLBACK 0x04 /* mh: rehash past an unusable server */
+#define SCHED_F_MH_PORT	    0x08 /* mh: hash the source port too */
+
 struct health_conf {
 	enum health_type type;
 	unsigned int interval, timeout, rise, fall; /* seconds, counts */
@@ -51,6 +57,7 @@ struct service_conf {
 	uint32_t vip;  /* network order */
 	uint16_t port; /* host order */
 	char scheduler[CONFIG_SCHED_MAX];
+	unsigned int sched_flags; /* SCHED_F_* */
 	enum fwd_method fwd;
 	unsigned int persistence;
 	struct health_conf health;

@@ -63,7 +63,7 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 			    svc->name, c->ct->max);
 		return NULL;
 	}
-	dest = svc->sched->schedule(svc, p);
+	dest = svc->sched->schedule(svc, p, now);
 	if (!dest) {
 		c->counters[CNT_NO_SERVER]++;
 		log_limited(&c->rl_noserver, LOG_LVL_WARNING,

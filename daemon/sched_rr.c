@@ -26,15 +26,17 @@ static void rr_done(struct service *svc)
 	svc->sched_data = NULL;
 }
 
-static void rr_update(struct service *svc)
+static int rr_update(struct service *svc)
 {
 	struct rr_state *st = svc->sched_data;
 
 	if (st->next >= svc->n_servers)
 		st->next = 0;
+	return 0;
 }
 
-static struct server *rr_schedule(struct service *svc, const struct pkt *p)
+static struct server *rr_schedule(struct service *svc, const struct pkt *p,
+				  uint64_t now)
 {
 	struct rr_state *st = svc->sched_data;
 	unsigned int n = svc->n_servers;

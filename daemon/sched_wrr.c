@@ -65,7 +65,7 @@ static void wrr_done(struct service *svc)
 }
 
 /* IPVS ip_vs_wrr_dest_changed: restart from the head, keep cw if valid. */
-static void wrr_update(struct service *svc)
+static int wrr_update(struct service *svc)
 {
 	struct wrr_state *st = svc->sched_data;
 
@@ -75,9 +75,11 @@ static void wrr_update(struct service *svc)
 		st->cw = st->mw;
 	else if (st->di > 1)
 		st->cw = (st->cw / st->di) * st->di + 1;
+	return 0;
 }
 
-static struct server *wrr_schedule(struct service *svc, const struct pkt *p)
+static struct server *wrr_schedule(struct service *svc, const struct pkt *p,
+				   uint64_t now)
 {
 	struct wrr_state *st = svc->sched_data;
 	int n = (int)svc->n_servers;

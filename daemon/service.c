@@ -80,8 +80,11 @@ static int service_set_servers(struct service *svc,
 			s->svc = svc;
 			s->addr = c->addr;
 			s->port = htons(c->port);
+			s->last_weight = c->weight;
 		}
 		s->weight = c->weight;
+		if (c->weight)
+			s->last_weight = c->weight;
 		list[i] = s;
 	}
 	/* Servers of the old list that the new one no longer holds. */
@@ -109,7 +112,12 @@ static int service_set_sched(struct service *svc, const char *name)
 		return -1;
 	}
 	if (svc->sched == ops) {
-		ops->update_service(svc);
+		if (ops->update_service(svc) < 0) {
+			log_err("%s: scheduler '%s': out of memory; no new "
+				"connections until the next reload",
+				svc->name, name);
+			return -1;
+		}
 		return 0;
 	}
 	if (svc->sched)
@@ -142,6 +150,7 @@ static int service_configure(struct service *svc, const struct service_conf *sc,
 	svc->vip = sc->vip;
 	svc->port = htons(sc->port);
 	svc->fwd = sc->fwd;
+	svc->sched_flags = sc->sched_flags;
 	if (service_set_servers(svc, sc, ct) < 0) {
 		log_err("%s: out of memory", svc->name);
 		return -1;

@@ -24,6 +24,8 @@ struct server {
 	uint32_t addr;		 /* network order */
 	uint16_t port;		 /* network order */
 	uint32_t weight;	 /* scheduling weight; 0 = no new connections */
+	uint32_t last_weight;	 /* last weight above 0 (IPVS: mh's table) */
+	bool overloaded;	 /* IPVS's IP_VS_DEST_F_OVERLOAD */
 	uint32_t active_conns;	 /* IPVS activeconns: ESTABLISHED TCP */
 	uint32_t inactive_conns; /* everything else, UDP included */
 	struct traffic_stats stats;
@@ -37,7 +39,8 @@ struct service {
 	enum fwd_method fwd;
 	const struct sched_ops *sched;
 	void *sched_data;
-	struct server **servers; /* in configuration order */
+	unsigned int sched_flags; /* SCHED_F_*, see config.h */
+	struct server **servers;  /* in configuration order */
 	unsigned int n_servers;
 	struct traffic_stats stats;
 };

@@ -34,6 +34,13 @@ static const char *const good[] = {
     "               { address = \"198.51.100.12\"; weight = 65535; } ); },\n"
     " { name = \"dns-tcp\"; protocol = \"tcp\"; vip = \"203.0.113.10\";\n"
     "   port = 53; scheduler = \"rr\";\n" SERVERS " } );\n",
+    /* every scheduler flag; no scheduler means wlc */
+    "services = (\n"
+    " { name = \"a\"; vip = \"203.0.113.10\"; port = 80; scheduler = \"sh\";\n"
+    "   flags = [\"sh-port\", \"sh-fallback\"];\n" SERVERS " },\n"
+    " { name = \"b\"; vip = \"203.0.113.10\"; port = 81; scheduler = \"mh\";\n"
+    "   flags = [\"mh-port\", \"mh-fallback\"];\n" SERVERS " },\n"
+    " { name = \"c\"; vip = \"203.0.113.10\"; port = 82;\n" SERVERS " } );\n",
     /* no services at all is a valid (idle) director */
     "daemon: { queue = 0; };\n",
 };
@@ -49,8 +56,13 @@ static const struct bad bad[] = {
     {"services = ( { name = \"web\"; vip = ; } ); # <-\n", "syntax"},
     {SVC_HEAD "  port = 80; scheduler = \"foo\"; # <-\n" SERVERS "} );\n",
      "unknown scheduler 'foo'"},
-    {SVC_HEAD "  port = 80; scheduler = \"wlc\"; # <-\n" SERVERS "} );\n",
-     "not supported yet"},
+    {SVC_HEAD "  port = 80; scheduler = \"sh\";\n"
+	      "  flags = [\"sh-port\", \"sh-fallbak\"]; # <-\n" SERVERS
+	      "} );\n",
+     "unknown flag 'sh-fallbak'"},
+    {SVC_HEAD "  port = 80; scheduler = \"mh\";\n"
+	      "  flags = [\"sh-port\"]; # <-\n" SERVERS "} );\n",
+     "flag 'sh-port' applies to scheduler sh, not mh"},
     {SVC_HEAD
      "  port = 80; scheduler = \"rr\"; forward = \"xyz\"; # <-\n" SERVERS
      "} );\n",
@@ -191,6 +203,23 @@ static void test_good_values(void **state)
 	free(path);
 }
 
+static void test_sched_flags(void **state)
+{
+	char *path = write_tmp(good[2]);
+	struct config cfg;
+
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	assert_int_equal(cfg.services[0].sched_flags,
+			 SCHED_F_SH_PORT | SCHED_F_SH_FALLBACK);
+	assert_int_equal(cfg.services[1].sched_flags,
+			 SCHED_F_MH_PORT | SCHED_F_MH_FALLBACK);
+	assert_int_equal(cfg.services[2].sched_flags, 0);
+	assert_string_equal(cfg.services[2].scheduler, "wlc");
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
 static void test_bad(void **state)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -231,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_good_values),
+	    cmocka_unit_test(test_sched_flags),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_missing_file),
 	};
