@@ -347,14 +347,32 @@ static void parse_health(struct parser *ps, const config_setting_t *svc,
 		perr(ps, s, "health type '%s' is not supported yet", type);
 }
 
+/* ipvsadm -x / -y: connection limits; 0 = none. */
+static void parse_thresholds(struct parser *ps, const config_setting_t *s,
+			     const struct service_conf *svc,
+			     struct server_conf *srv)
+{
+	const config_setting_t *lo;
+
+	get_uint(ps, s, "upper_threshold", 0, 0x7fffffff, &srv->u_threshold);
+	lo = get_uint(ps, s, "lower_threshold", 0, 0x7fffffff,
+		      &srv->l_threshold);
+	if (lo && srv->l_threshold && !srv->u_threshold)
+		perr(ps, lo, "%s: lower_threshold without upper_threshold",
+		     svc->name);
+	else if (lo && srv->l_threshold > srv->u_threshold)
+		perr(ps, lo,
+		     "%s: lower_threshold %u is above upper_threshold %u",
+		     svc->name, srv->l_threshold, srv->u_threshold);
+}
+
 static void parse_server(struct parser *ps, const config_setting_t *s,
 			 struct service_conf *svc, struct server_conf *srv)
 {
 	static const char *const known[] = {
 	    "address",	       "port",	 "weight", "upper_threshold",
 	    "lower_threshold", "health", NULL};
-	static const char *const later[] = {"upper_threshold",
-					    "lower_threshold", "health", NULL};
+	static const char *const later[] = {"health", NULL};
 	const config_setting_t *w, *ps_port;
 	const char *addr;
 	unsigned int port = 0, weight = 1;
@@ -377,6 +395,7 @@ static void parse_server(struct parser *ps, const config_setting_t *s,
 	srv->port = ps_port ? (uint16_t)port : svc->port;
 	get_uint(ps, s, "weight", 0, 65535, &weight);
 	srv->weight = weight;
+	parse_thresholds(ps, s, svc, srv);
 	/* Direct return cannot map ports: the packet reaches the server as
 	 * the client sent it. */
 	if (ps_port && svc->fwd != FWD_NAT && port != svc->port)

@@ -48,6 +48,8 @@ struct server_conf {
 	uint32_t addr;	 /* network order */
 	uint16_t port;	 /* host order */
 	uint32_t weight; /* 0..65535; 0 = quiescent */
+	/* connection limits (ipvsadm -x, -y); 0 = none */
+	unsigned int u_threshold, l_threshold;
 	int line;
 };
 

@@ -239,6 +239,7 @@ struct conn *conn_new(struct conn_table *t, uint8_t proto, uint32_t caddr,
 	/* As IPVS: a new flow counts as inactive until TCP establishes. */
 	c->flags = CONN_F_INACTIVE;
 	dest->inactive_conns++;
+	server_conn_bound(dest);
 
 	h = tuple_hash(t, proto, caddr, cport, vaddr, vport);
 	c->in_next = t->in_hash[h];
@@ -359,6 +360,7 @@ void conn_del(struct conn_table *t, struct conn *c)
 		c->dest->active_conns--;
 	else
 		c->dest->inactive_conns--;
+	server_conn_unbound(c->dest);
 	c->dest = NULL;
 	c->in_next = t->free_list;
 	t->free_list = c;

@@ -54,6 +54,22 @@ static void server_drop(struct server *srv, struct conn_table *ct)
 	free(srv);
 }
 
+/*
+ * __ip_vs_update_dest(): a lifted or raised upper threshold clears the
+ * overload at once. Unlike IPVS, which waits for the next connection,
+ * a server already at its new upper threshold is overloaded at once.
+ */
+static void server_set_thresholds(struct server *s, const struct server_conf *c)
+{
+	if (c->u_threshold == 0 || c->u_threshold > s->u_threshold)
+		s->overloaded = false;
+	s->u_threshold = c->u_threshold;
+	s->l_threshold = c->l_threshold;
+	if (s->u_threshold &&
+	    s->active_conns + s->inactive_conns >= s->u_threshold)
+		s->overloaded = true;
+}
+
 /* Gives svc the server list of sc, reusing servers that stay. */
 static int service_set_servers(struct service *svc,
 			       const struct service_conf *sc,
@@ -85,6 +101,7 @@ static int service_set_servers(struct service *svc,
 		s->weight = c->weight;
 		if (c->weight)
 			s->last_weight = c->weight;
+		server_set_thresholds(s, c);
 		list[i] = s;
 	}
 	/* Servers of the old list that the new one no longer holds. */

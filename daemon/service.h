@@ -26,6 +26,8 @@ struct server {
 	uint32_t weight;	 /* scheduling weight; 0 = no new connections */
 	uint32_t last_weight;	 /* last weight above 0 (IPVS: mh's table) */
 	bool overloaded;	 /* IPVS's IP_VS_DEST_F_OVERLOAD */
+	uint32_t u_threshold;	 /* overloaded at this many connections */
+	uint32_t l_threshold;	 /* and again usable below this many */
 	uint32_t active_conns;	 /* IPVS activeconns: ESTABLISHED TCP */
 	uint32_t inactive_conns; /* everything else, UDP included */
 	struct traffic_stats stats;
@@ -44,6 +46,35 @@ struct service {
 	unsigned int n_servers;
 	struct traffic_stats stats;
 };
+
+/*
+ * A connection was bound to s (IPVS's ip_vs_bind_dest()): reaching the
+ * upper threshold (active + inactive connections) overloads it.
+ */
+static inline void server_conn_bound(struct server *s)
+{
+	if (s->u_threshold &&
+	    s->active_conns + s->inactive_conns >= s->u_threshold)
+		s->overloaded = true;
+}
+
+/*
+ * A connection of s went (ip_vs_unbind_dest()): below the lower
+ * threshold, or without one below 3/4 of the upper, s takes new
+ * connections again.
+ */
+static inline void server_conn_unbound(struct server *s)
+{
+	uint64_t total = (uint64_t)s->active_conns + s->inactive_conns;
+
+	if (s->l_threshold)
+		s->overloaded = s->overloaded && total >= s->l_threshold;
+	else if (s->u_threshold)
+		s->overloaded =
+		    s->overloaded && total * 4 >= s->u_threshold * 3ULL;
+	else
+		s->overloaded = false;
+}
 
 struct service_set {
 	struct service **svcs;

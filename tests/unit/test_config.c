@@ -41,6 +41,12 @@ static const char *const good[] = {
     " { name = \"b\"; vip = \"203.0.113.10\"; port = 81; scheduler = \"mh\";\n"
     "   flags = [\"mh-port\", \"mh-fallback\"];\n" SERVERS " },\n"
     " { name = \"c\"; vip = \"203.0.113.10\"; port = 82;\n" SERVERS " } );\n",
+    /* thresholds, lower defaulting to none (3/4 of upper at run time) */
+    "services = ( { name = \"a\"; vip = \"203.0.113.10\"; port = 80;\n"
+    "  servers = ( { address = \"198.51.100.11\"; upper_threshold = 10;\n"
+    "                lower_threshold = 5; },\n"
+    "              { address = \"198.51.100.12\"; upper_threshold = 4; } );\n"
+    "} );\n",
     /* no services at all is a valid (idle) director */
     "daemon: { queue = 0; };\n",
 };
@@ -56,6 +62,16 @@ static const struct bad bad[] = {
     {"services = ( { name = \"web\"; vip = ; } ); # <-\n", "syntax"},
     {SVC_HEAD "  port = 80; scheduler = \"foo\"; # <-\n" SERVERS "} );\n",
      "unknown scheduler 'foo'"},
+    {SVC_HEAD
+     "  port = 80;\n"
+     "  servers = ( { address = \"198.51.100.11\"; upper_threshold = 4;\n"
+     "                lower_threshold = 5; } ); # <-\n} );\n",
+     "lower_threshold 5 is above upper_threshold 4"},
+    {SVC_HEAD "  port = 80;\n"
+	      "  servers = ( { address = \"198.51.100.11\"; lower_threshold = "
+	      "5; } ); # <-\n"
+	      "} );\n",
+     "lower_threshold without upper_threshold"},
     {SVC_HEAD "  port = 80; scheduler = \"sh\";\n"
 	      "  flags = [\"sh-port\", \"sh-fallbak\"]; # <-\n" SERVERS
 	      "} );\n",
@@ -220,6 +236,21 @@ static void test_sched_flags(void **state)
 	free(path);
 }
 
+static void test_thresholds(void **state)
+{
+	char *path = write_tmp(good[3]);
+	struct config cfg;
+
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	assert_int_equal(cfg.services[0].servers[0].u_threshold, 10);
+	assert_int_equal(cfg.services[0].servers[0].l_threshold, 5);
+	assert_int_equal(cfg.services[0].servers[1].u_threshold, 4);
+	assert_int_equal(cfg.services[0].servers[1].l_threshold, 0);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
 static void test_bad(void **state)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -261,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_good_values),
 	    cmocka_unit_test(test_sched_flags),
+	    cmocka_unit_test(test_thresholds),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_missing_file),
 	};

@@ -131,6 +131,48 @@ static void test_entry_size(void **state)
 	assert_true(sizeof(struct conn) <= 128);
 }
 
+/* ipvsadm -x 4 -y 2: overloaded at 4 connections, usable again below 2;
+ * without -y, below 3/4 of the upper threshold. */
+static void test_thresholds(void **state)
+{
+	struct conn_table t;
+	struct service svc = {.name = "t"};
+	struct server srv = {
+	    .svc = &svc, .weight = 1, .u_threshold = 4, .l_threshold = 2};
+	struct conn *c[8];
+
+	assert_int_equal(conn_table_init(&t, 100, 1, &to), 0);
+	for (uint16_t p = 0; p < 4; p++) {
+		assert_false(srv.overloaded);
+		c[p] = conn_new(&t, IPPROTO_UDP, 1, p, 2, 3, &srv, FWD_NAT, 0);
+	}
+	assert_true(srv.overloaded);
+	conn_del(&t, c[0]); /* 3 left: not below 2 */
+	assert_true(srv.overloaded);
+	conn_del(&t, c[1]); /* 2 left */
+	assert_true(srv.overloaded);
+	conn_del(&t, c[2]); /* 1 left: below the lower threshold */
+	assert_false(srv.overloaded);
+	conn_del(&t, c[3]);
+
+	srv.l_threshold = 0; /* default: 3/4 of 4 = 3 */
+	for (uint16_t p = 0; p < 4; p++)
+		c[p] = conn_new(&t, IPPROTO_UDP, 1, p, 2, 3, &srv, FWD_NAT, 0);
+	assert_true(srv.overloaded);
+	conn_del(&t, c[0]); /* 3: 3 * 4 < 4 * 3 is false */
+	assert_true(srv.overloaded);
+	conn_del(&t, c[1]); /* 2 */
+	assert_false(srv.overloaded);
+	conn_del(&t, c[2]);
+	conn_del(&t, c[3]);
+
+	srv.u_threshold = 0; /* no limit */
+	for (uint16_t p = 0; p < 8; p++)
+		c[p] = conn_new(&t, IPPROTO_UDP, 1, p, 2, 3, &srv, FWD_NAT, 0);
+	assert_false(srv.overloaded);
+	conn_table_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +182,7 @@ int main(void)
 	    cmocka_unit_test(test_timeout_change),
 	    cmocka_unit_test(test_purge_dest),
 	    cmocka_unit_test(test_entry_size),
+	    cmocka_unit_test(test_thresholds),
 	};
 
 	return cmocka_run_group_tests_name("conn", tests, NULL, NULL);

@@ -117,8 +117,10 @@ static int env_setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
 
-	e->srv[0] = (struct server_conf){ip4("198.51.100.11"), 8080, 1, 0};
-	e->srv[1] = (struct server_conf){ip4("198.51.100.12"), 8080, 1, 0};
+	e->srv[0] = (struct server_conf){
+	    .addr = ip4("198.51.100.11"), .port = 8080, .weight = 1};
+	e->srv[1] = (struct server_conf){
+	    .addr = ip4("198.51.100.12"), .port = 8080, .weight = 1};
 	for (int i = 0; i < 2; i++) {
 		struct service_conf *s = &e->sc[i];
 
