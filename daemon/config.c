@@ -519,7 +519,6 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    NULL};
 	static const char *const later[] = {"fwmark",
 					    "persistence_netmask",
-					    "tunnel_source",
 					    "expire_nodest_conn",
 					    "sorry_server",
 					    "alpha",
@@ -604,11 +603,14 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 			     "%s: unknown forward method '%s' (nat, "
 			     "dr, tun)",
 			     svc->name, str);
-		if (svc->fwd != FWD_NAT)
-			perr(ps, s,
-			     "%s: forward method '%s' is not supported yet",
-			     svc->name, str);
 	}
+	str = get_string(ps, ss, "tunnel_source", &s);
+	if (str && svc->fwd != FWD_TUN)
+		perr(ps, s, "%s: tunnel_source is only for forward = \"tun\"",
+		     svc->name);
+	else if (str && parse_ipv4(str, &svc->tunnel_source) < 0)
+		perr(ps, s, "%s: tunnel_source '%s' is not an IPv4 address",
+		     svc->name, str);
 
 	s = get_uint(ps, ss, "persistence", 0, 31536000, &svc->persistence);
 	if (s && svc->persistence > 0)

@@ -61,6 +61,7 @@ struct service_conf {
 	char scheduler[CONFIG_SCHED_MAX];
 	unsigned int sched_flags; /* SCHED_F_* */
 	enum fwd_method fwd;
+	uint32_t tunnel_source; /* network order; 0: the route's source */
 	unsigned int persistence;
 	struct health_conf health;
 	struct server_conf *servers;

@@ -23,6 +23,11 @@ static const char *const counter_names[CNT_LAST] = {
     [CNT_NOT_SERVICE] = "not_service",
     [CNT_UNKNOWN_REPLY] = "unknown_reply",
     [CNT_METHOD_MISSING] = "method_missing",
+    [CNT_NO_NEIGH] = "neighbour_unresolved",
+    [CNT_NO_ROUTE] = "no_route",
+    [CNT_FRAG_NEEDED] = "frag_needed",
+    [CNT_TOO_BIG] = "too_big",
+    [CNT_GSO_UNSUPPORTED] = "gso_unsupported",
 };
 
 const char *core_counter_name(enum core_counter i)
@@ -101,7 +106,7 @@ static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 			return VERDICT_DROP;
 	}
 	x = xmit_for((enum fwd_method)conn->fwd);
-	if (!x) {
+	if (!x || (conn->fwd != FWD_NAT && !c->xmit)) {
 		c->counters[CNT_METHOD_MISSING]++;
 		return VERDICT_DROP;
 	}
@@ -109,7 +114,9 @@ static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 	count_traffic(&conn->dest->stats, true, p->len);
 	count_traffic(&conn->dest->svc->stats, true, p->len);
 	*balanced = true;
-	return x->in(p, conn);
+	if (c->xmit)
+		c->xmit->now = now;
+	return x->in(c->xmit, p, conn);
 }
 
 static enum verdict core_out(struct core *c, struct pkt *p, uint64_t now,
@@ -132,7 +139,13 @@ static enum verdict core_out(struct core *c, struct pkt *p, uint64_t now,
 	count_traffic(&conn->dest->stats, false, p->len);
 	count_traffic(&conn->dest->svc->stats, false, p->len);
 	*balanced = true;
-	return x->out(p, conn);
+	return x->out(c->xmit, p, conn);
+}
+
+void core_flush(struct core *c)
+{
+	if (c->xmit)
+		xmit_flush(c->xmit);
 }
 
 /*

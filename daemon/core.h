@@ -17,10 +17,15 @@ enum core_counter {
 	CNT_MALFORMED = 0, /* + enum pkt_class: see pkt.h (dropped) */
 	CNT_NO_SERVER = PKT_CLASS_LAST, /* no server can take it (dropped) */
 	CNT_TABLE_FULL,			/* max_connections reached (dropped) */
-	CNT_UNKNOWN_FLOW,   /* TCP non-SYN to a VIP with no flow (dropped) */
-	CNT_NOT_SERVICE,    /* queued but no service matches (passed) */
-	CNT_UNKNOWN_REPLY,  /* from a server, no flow (passed) */
-	CNT_METHOD_MISSING, /* flow whose method is not built (dropped) */
+	CNT_UNKNOWN_FLOW,    /* TCP non-SYN to a VIP with no flow (dropped) */
+	CNT_NOT_SERVICE,     /* queued but no service matches (passed) */
+	CNT_UNKNOWN_REPLY,   /* from a server, no flow (passed) */
+	CNT_METHOD_MISSING,  /* flow whose method is not built (dropped) */
+	CNT_NO_NEIGH,	     /* DR: server's MAC not resolved yet (dropped) */
+	CNT_NO_ROUTE,	     /* DR/TUN: server unreachable (dropped) */
+	CNT_FRAG_NEEDED,     /* DF packet too big: ICMP sent (dropped) */
+	CNT_TOO_BIG,	     /* too big, no DF, cannot fragment (dropped) */
+	CNT_GSO_UNSUPPORTED, /* DR/TUN: a UDP GSO super-packet (dropped) */
 	CNT_LAST,
 };
 
@@ -33,6 +38,7 @@ enum core_dir {
 struct core {
 	struct conn_table *ct;
 	struct service_set *svcs;
+	struct xmit_ctx *xmit; /* DR/TUN sockets; NULL where only NAT runs */
 	uint64_t counters[CNT_LAST];
 	/* per core, so each future worker limits its own messages */
 	struct log_ratelimit rl_noserver, rl_full;
@@ -52,5 +58,7 @@ struct core_pkt {
 enum verdict core_packet(struct core *c, const struct core_pkt *cp,
 			 uint64_t now, bool *balanced);
 const char *core_counter_name(enum core_counter i);
+/* Sends what the forwarding methods batched; before the next receive. */
+void core_flush(struct core *c);
 
 #endif

@@ -27,6 +27,7 @@ struct daemon {
 	struct conn_table ct;
 	struct service_set svcs;
 	struct core core;
+	struct xmit_ctx xmit;
 	struct queue q;
 	struct fw fw;
 	ev_signal sig_term, sig_int, sig_hup, sig_usr2;
@@ -106,6 +107,7 @@ static void reload(struct daemon *d)
 	keep_restart_settings(&d->cfg, &nc);
 	if (service_set_apply(&d->svcs, &nc, &d->ct) < 0)
 		log_err("reload: some services could not be updated");
+	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
 	conn_table_set_timeouts(&d->ct, &nc.timeouts);
 	if (nc.fw_manage && fw_update(&d->fw, &nc) < 0)
 		log_err("reload: iptables rules could not be updated");
@@ -221,6 +223,10 @@ static int start(struct daemon *d)
 		return -1;
 	d->core.ct = &d->ct;
 	d->core.svcs = &d->svcs;
+	if (xmit_open(&d->xmit, d->loop, d->core.counters) < 0)
+		return -1;
+	d->core.xmit = &d->xmit;
+	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
 	/* Bind the queue before the rules send packets to it. */
 	if (queue_open(&d->q, d->cfg.queue, &d->core, d->cfg.fw_mark) < 0)
 		return -1;
@@ -256,6 +262,7 @@ static void stop(struct daemon *d)
 		fw_stop(&d->fw);
 	queue_stop(&d->q, d->loop);
 	queue_close(&d->q);
+	xmit_close(&d->xmit);
 	/* stopping: flows end with the table, nothing to purge one by one */
 	service_set_free(&d->svcs, NULL);
 	conn_table_destroy(&d->ct);

@@ -5,6 +5,8 @@
 #include <netinet/ip.h>
 #include <string.h>
 
+#include "csum.h"
+
 static const char *const class_names[PKT_CLASS_LAST] = {
     [PKT_OK] = "ok",
     [PKT_TRUNCATED] = "truncated",
@@ -90,4 +92,20 @@ enum pkt_class pkt_parse(struct pkt *p, uint8_t *data, uint32_t caplen)
 	memcpy(&p->sport, p->l4, 2);
 	memcpy(&p->dport, p->l4 + 2, 2);
 	return PKT_OK;
+}
+
+void pkt_l4_csum_full(struct pkt *p)
+{
+	unsigned int off =
+	    p->proto == IPPROTO_TCP ? PKT_TCP_CSUM_OFF : PKT_UDP_CSUM_OFF;
+	uint32_t sum;
+	uint16_t check;
+
+	memset(p->l4 + off, 0, 2);
+	sum = csum_pseudo(p->saddr, p->daddr, p->proto, (uint16_t)p->l4len);
+	sum = csum_partial(p->l4, p->l4len, sum);
+	check = (uint16_t)~csum_fold(sum);
+	if (p->proto == IPPROTO_UDP && check == 0)
+		check = 0xffff; /* 0 means "no checksum" in UDP */
+	memcpy(p->l4 + off, &check, 2);
 }

@@ -38,7 +38,15 @@ struct pkt {
 };
 
 enum pkt_class pkt_parse(struct pkt *p, uint8_t *data, uint32_t caplen);
+/* Computes p's TCP/UDP checksum from scratch into its header. */
+void pkt_l4_csum_full(struct pkt *p);
 const char *pkt_class_name(enum pkt_class c);
+
+/* The IP header's "don't fragment" bit. */
+static inline bool pkt_df(const struct pkt *p)
+{
+	return p->data[6] & 0x40;
+}
 
 /* Offsets of the checksum field inside the transport header. */
 #define PKT_TCP_CSUM_OFF 16

@@ -279,6 +279,8 @@ static void queue_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 					    q->queue_num);
 			}
 		}
+		/* frames the core sent point into our receive buffers */
+		core_flush(q->core);
 		queue_flush(q);
 		if (n < RX_BATCH)
 			break;

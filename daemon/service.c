@@ -168,6 +168,7 @@ static int service_configure(struct service *svc, const struct service_conf *sc,
 	svc->port = htons(sc->port);
 	svc->fwd = sc->fwd;
 	svc->sched_flags = sc->sched_flags;
+	svc->tunnel_src = sc->tunnel_source;
 	if (service_set_servers(svc, sc, ct) < 0) {
 		log_err("%s: out of memory", svc->name);
 		return -1;

@@ -39,6 +39,7 @@ struct service {
 	uint32_t vip;  /* network order */
 	uint16_t port; /* network order */
 	enum fwd_method fwd;
+	uint32_t tunnel_src; /* VS/TUN outer source; 0: the route's */
 	const struct sched_ops *sched;
 	void *sched_data;
 	unsigned int sched_flags; /* SCHED_F_*, see config.h */

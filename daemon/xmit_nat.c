@@ -38,22 +38,6 @@ static unsigned int l4_csum_off(const struct pkt *p)
 	return p->proto == IPPROTO_TCP ? PKT_TCP_CSUM_OFF : PKT_UDP_CSUM_OFF;
 }
 
-/* Computes the transport checksum of p from scratch. */
-static void l4_csum_full(struct pkt *p)
-{
-	uint8_t *field = p->l4 + l4_csum_off(p);
-	uint32_t sum;
-	uint16_t check;
-
-	put_u16(field, 0);
-	sum = csum_pseudo(p->saddr, p->daddr, p->proto, (uint16_t)p->l4len);
-	sum = csum_partial(p->l4, p->l4len, sum);
-	check = (uint16_t)~csum_fold(sum);
-	if (p->proto == IPPROTO_UDP && check == 0)
-		check = 0xffff; /* 0 means "no checksum" in UDP */
-	put_u16(field, check);
-}
-
 /*
  * Rewrites the address at addr_off of the IP header and the port at
  * port_off of the transport header, fixing every checksum.
@@ -80,7 +64,7 @@ static void nat_rewrite(struct pkt *p, unsigned int addr_off,
 		p->dport = port;
 
 	if (p->csum_not_ready) {
-		l4_csum_full(p);
+		pkt_l4_csum_full(p);
 	} else if (p->proto == IPPROTO_TCP || get_u16(field) != 0) {
 		uint16_t check = get_u16(field);
 
@@ -92,14 +76,16 @@ static void nat_rewrite(struct pkt *p, unsigned int addr_off,
 	}
 }
 
-static enum verdict nat_in(struct pkt *p, const struct conn *c)
+static enum verdict nat_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 {
+	(void)x;
 	nat_rewrite(p, IP_DADDR_OFF, 2, c->daddr, c->dport);
 	return VERDICT_MANGLED;
 }
 
-static enum verdict nat_out(struct pkt *p, const struct conn *c)
+static enum verdict nat_out(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 {
+	(void)x;
 	nat_rewrite(p, IP_SADDR_OFF, 0, c->vaddr, c->vport);
 	return VERDICT_MANGLED;
 }

@@ -236,6 +236,55 @@ topo_up() {
 	log "topology up: $NS_PREFIX-{cli,dir,sw,s1..s$n}"
 }
 
+# topo_direct_return — turns the topology into the VS/DR and VS/TUN one: a
+# router namespace gives the real servers a way back to the client that does
+# not pass through the director (their default route moves to it), and every
+# server holds the VIP on its loopback with ARP suppressed, set up by the
+# shipped scripts/nfqlb-realserver.
+#
+#  client eth0 192.0.2.2 ---- director (VIP, nfqlb) ---- [br0] --- servers
+#         eth1 192.0.2.130/25 -- rt eth1 192.0.2.129/25      |   (VIP on lo,
+#                                rt eth0 198.51.100.254/24 --+    default via rt)
+ROUTER_IP=$SERVER_NET.254
+topo_direct_return() {
+	local i ns rt=$NS_PREFIX-rt
+	NS_ROUTER=$rt
+	ns_add "$rt"
+	ip -n "$rt" link add eth0 type veth peer name prt netns "$NS_SWITCH"
+	ip -n "$rt" addr add "$ROUTER_IP/24" dev eth0
+	ip -n "$rt" link set eth0 up
+	ip -n "$NS_SWITCH" link set prt master br0 up
+	ip -n "$rt" link add eth1 type veth peer name eth1 netns "$NS_CLIENT"
+	ip -n "$rt" addr add 192.0.2.129/25 dev eth1
+	ip -n "$rt" link set eth1 up
+	ip -n "$rt" route add "$CLIENT_IP/32" via 192.0.2.130
+	ip netns exec "$rt" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$NS_CLIENT" addr add 192.0.2.130/25 dev eth1
+	ip -n "$NS_CLIENT" link set eth1 up
+	# Replies from the VIP arrive on eth1 while the VIP is routed via eth0.
+	in_client sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0
+	for ((i = 1; i <= NSERVERS; i++)); do
+		ns=$(server_ns "$i")
+		ip -n "$ns" route replace default via "$ROUTER_IP"
+		NFQLB_RS_STATE=$TMP/rs-s$i ip netns exec "$ns" "$TOP/scripts/nfqlb-realserver" start "$VIP" >/dev/null
+	done
+	log "direct return: servers answer via $rt, VIP on their loopbacks"
+}
+
+# start_ipip_decap N — VS/TUN real server N: the kernel here has no ipip
+# device, so tests/tools/ipip_decap hands decapsulated packets to a TUN device.
+start_ipip_decap() {
+	local n=$1 ns
+	ns=$(server_ns "$n")
+	ip netns exec "$ns" "$TOP/tests/tools/ipip_decap" tun0 >>"$TMP/decap-s$n.log" 2>&1 &
+	wait_until 5 ip -n "$ns" link show tun0 >/dev/null 2>&1 || fail "server $n: no tun0 from ipip_decap"
+	ip -n "$ns" link set tun0 up
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tun0.rp_filter=0
+}
+
+# dev_bytes NS DEV rx|tx — byte counter of an interface.
+dev_bytes() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3_bytes"; }
+
 # tcp_offload on|off — checksum offload, scatter-gather, TSO and GSO on every
 # veth of the topology.  With them on, the daemon sees CHECKSUM_PARTIAL and
 # (unless it asks for segmentation) GSO super-packets; with them off, plain

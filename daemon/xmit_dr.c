@@ -1,0 +1,110 @@
+/*
+ * xmit_dr.c - VS/DR (direct routing), after ip_vs_dr_xmit() in
+ * net/netfilter/ipvs/ip_vs_xmit.c: the client's IP packet is not changed
+ * at all; it goes out in a frame addressed to the real server's MAC,
+ * which holds the VIP on a loopback with ARP suppressed and answers the
+ * client directly. A verdict cannot change layer 2, so the frame is sent
+ * on a packet socket and the queued packet is dropped.
+ *
+ * Offloads: the queue hands over GSO super-packets (up to 64 KB) and
+ * packets whose checksum is not finished. Both travel as they are, with
+ * a virtio-net header (PACKET_VNET_HDR) that tells the kernel to finish
+ * the checksum and to segment at the egress MTU - or to pass the
+ * super-packet on whole where the device can do that itself.
+ */
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "core.h"
+#include "csum.h"
+#include "xmit.h"
+
+/* The virtio-net header for p: checksum to finish, segment size. */
+static void dr_vnet_hdr(struct virtio_net_hdr *vh, struct pkt *p, uint32_t mtu)
+{
+	uint32_t csum_off =
+	    p->proto == IPPROTO_TCP ? PKT_TCP_CSUM_OFF : PKT_UDP_CSUM_OFF;
+
+	memset(vh, 0, sizeof(*vh));
+	if (!p->csum_not_ready && !p->gso)
+		return; /* complete: nothing for the kernel to do */
+	if (!p->csum_not_ready) {
+		/* GRO merged it and left the first segment's checksum:
+		 * the kernel finishes from the pseudo-header sum. */
+		uint16_t ps = csum_fold(csum_pseudo(
+		    p->saddr, p->daddr, p->proto, (uint16_t)p->l4len));
+
+		memcpy(p->l4 + csum_off, &ps, 2);
+	}
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->csum_start = (uint16_t)(ETH_HLEN + p->ihl);
+	vh->csum_offset = (uint16_t)csum_off;
+	if (p->gso) {
+		uint32_t thl = (uint32_t)(p->l4[12] >> 4) * 4;
+
+		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		vh->hdr_len = (uint16_t)(ETH_HLEN + p->ihl + thl);
+		vh->gso_size = (uint16_t)(mtu - p->ihl - thl);
+	}
+}
+
+static enum verdict dr_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
+{
+	union txb_addr to = {.ll = {.sll_family = AF_PACKET}};
+	struct virtio_net_hdr *vh;
+	struct nexthop *h;
+	struct ethhdr *eth;
+	uint8_t *hdr;
+
+	switch (neigh_resolve(&x->neigh, c->daddr, true, x->now, &h)) {
+	case NH_OK:
+		break;
+	case NH_UNRESOLVED:
+		xmit_drop(x, c, CNT_NO_NEIGH, "MAC address not resolved yet");
+		return VERDICT_DROP;
+	case NH_NOT_ONLINK:
+		xmit_drop(x, c, CNT_NO_ROUTE,
+			  "not on-link (dr needs a directly connected server)");
+		return VERDICT_DROP;
+	default:
+		xmit_drop(x, c, CNT_NO_ROUTE, "no route");
+		return VERDICT_DROP;
+	}
+	if (p->gso && p->proto != IPPROTO_TCP) {
+		xmit_drop(x, c, CNT_GSO_UNSUPPORTED, "UDP GSO super-packet");
+		return VERDICT_DROP;
+	}
+	if (!p->gso && p->len > h->mtu) {
+		/* as ip_vs_dr_xmit()'s MTU check */
+		if (pkt_df(p))
+			xmit_frag_needed(x, p, h->mtu);
+		else
+			xmit_drop(x, c, CNT_TOO_BIG, "larger than the MTU");
+		return VERDICT_DROP;
+	}
+	if (txbatch_reserve(&x->dr, 1, 0) < 0)
+		return VERDICT_DROP;
+	hdr = txbatch_hdr(&x->dr);
+	vh = (struct virtio_net_hdr *)hdr;
+	dr_vnet_hdr(vh, p, h->mtu);
+	eth = (struct ethhdr *)(hdr + sizeof(*vh));
+	memcpy(eth->h_dest, h->mac, ETH_ALEN);
+	memcpy(eth->h_source, h->ifmac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+	to.ll.sll_ifindex = h->ifindex;
+	to.ll.sll_protocol = htons(ETH_P_IP);
+	to.ll.sll_halen = ETH_ALEN;
+	memcpy(to.ll.sll_addr, h->mac, ETH_ALEN);
+	txbatch_add(&x->dr, sizeof(*vh) + ETH_HLEN, p->data, p->len, &to,
+		    sizeof(to.ll));
+	return VERDICT_DROP;
+}
+
+const struct xmit_ops xmit_dr = {
+    .name = "dr",
+    .in = dr_in,
+    .out = NULL, /* replies go from the server to the client directly */
+};
