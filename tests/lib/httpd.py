@@ -4,11 +4,14 @@
 GET /     -> the server's name ("s1\n"), so a client can count who answered
 GET /ip   -> the client address the server sees (VS/NAT keeps it)
 GET /big  -> the file given with --big (sha256 is checked by the client)
+POST /upload -> "<bytes> <sha256>" of the request body (uploads cross the
+               balancer in the client's direction)
 
 HTTP/1.0 on purpose: one request per connection, so every request is a new
 connection that the load balancer schedules.
 """
 import argparse
+import hashlib
 import os
 import shutil
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +49,21 @@ def main():
                     shutil.copyfileobj(f, self.wfile, 1 << 20)
             else:
                 self.send_error(404)
+
+        def do_POST(self):
+            if self.path != "/upload":
+                self.send_error(404)
+                return
+            left = int(self.headers.get("Content-Length", "0"))
+            h, n = hashlib.sha256(), 0
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                h.update(chunk)
+                n += len(chunk)
+                left -= len(chunk)
+            self._send(f"{n} {h.hexdigest()}\n".encode())
 
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.allow_reuse_address = True
