@@ -67,8 +67,8 @@ build() {
 		[[ -f $t ]] && tests+=("$t")
 	done
 	((${#tests[@]} > 0)) || die "no tests/unit/test_*.c"
-	cflags=$(pkg-config --cflags cmocka libconfig) || die "pkg-config: cmocka or libconfig missing"
-	libs=$(pkg-config --libs cmocka libconfig) || die "pkg-config: cmocka or libconfig missing"
+	cflags=$(pkg-config --cflags cmocka libconfig libmnl) || die "pkg-config: cmocka, libconfig or libmnl missing"
+	libs="$(pkg-config --libs cmocka libconfig libmnl) -lev" || die "pkg-config: cmocka, libconfig or libmnl missing"
 
 	# Only what an earlier build made: OUT may have been given by the user.
 	rm -rf "$OUT/obj" "$OUT"/test_*

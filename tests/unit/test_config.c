@@ -83,9 +83,14 @@ static const struct bad bad[] = {
      "  port = 80; scheduler = \"rr\"; forward = \"xyz\"; # <-\n" SERVERS
      "} );\n",
      "unknown forward method 'xyz'"},
-    {SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"dr\"; # <-\n"
+    {SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"dr\";\n"
+	      "  tunnel_source = \"198.51.100.1\"; # <-\n"
 	      "  servers = ( { address = \"198.51.100.11\"; } );\n} );\n",
-     "not supported yet"},
+     "tunnel_source is only for forward = \"tun\""},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\"; forward = \"tun\";\n"
+	      "  tunnel_source = \"nowhere\"; # <-\n"
+	      "  servers = ( { address = \"198.51.100.11\"; } );\n} );\n",
+     "tunnel_source 'nowhere' is not an IPv4 address"},
     {SVC_HEAD
      "  port = 80; scheduler = \"rr\"; forward = \"tun\";\n"
      "  servers = ( { address = \"198.51.100.11\"; port = 81; } ); # <-\n"
