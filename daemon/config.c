@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <libconfig.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -182,6 +183,25 @@ static int parse_ipv4(const char *text, uint32_t *addr)
 	return 0;
 }
 
+/* "127.0.0.1:9469" */
+static int parse_listen(const char *text, uint32_t *addr, uint16_t *port)
+{
+	char a[INET_ADDRSTRLEN];
+	const char *colon = strrchr(text, ':');
+	char *end;
+	unsigned long p;
+
+	if (!colon || (size_t)(colon - text) >= sizeof(a))
+		return -1;
+	memcpy(a, text, (size_t)(colon - text));
+	a[colon - text] = '\0';
+	p = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || p < 1 || p > 65535 || parse_ipv4(a, addr) < 0)
+		return -1;
+	*port = htons((uint16_t)p);
+	return 0;
+}
+
 static char *dup_or_die(const char *s)
 {
 	char *d = strdup(s);
@@ -197,9 +217,9 @@ static void parse_daemon(struct parser *ps, const config_setting_t *root,
 			 struct config *cfg)
 {
 	static const char *const known[] = {
-	    "queue",	 "queues",     "control_socket", "max_connections",
-	    "log_level", "checkpoint", "metrics_listen", NULL};
-	static const char *const later[] = {"metrics_listen", NULL};
+	    "queue",	     "queues",		"control_socket",
+	    "control_group", "max_connections", "log_level",
+	    "checkpoint",    "metrics_listen",	NULL};
 	static const char *const ckpt_known[] = {"file", "interval", NULL};
 	const config_setting_t *d = get_group(ps, root, "daemon");
 	const config_setting_t *s, *ck;
@@ -209,7 +229,6 @@ static void parse_daemon(struct parser *ps, const config_setting_t *root,
 	if (!d)
 		return;
 	check_known(ps, d, known);
-	check_unsupported(ps, d, later);
 	v = cfg->queue;
 	get_uint(ps, d, "queue", 0, 65535, &v);
 	cfg->queue = (uint16_t)v;
@@ -227,6 +246,20 @@ static void parse_daemon(struct parser *ps, const config_setting_t *root,
 		free(cfg->control_socket);
 		cfg->control_socket = dup_or_die(str);
 	}
+	str = get_string(ps, d, "control_group", &s);
+	if (str) {
+		if (!getgrnam(str))
+			perr(ps, s, "control_group '%s': no such group", str);
+		free(cfg->control_group);
+		cfg->control_group = dup_or_die(str);
+	}
+	str = get_string(ps, d, "metrics_listen", &s);
+	if (str &&
+	    parse_listen(str, &cfg->metrics_addr, &cfg->metrics_port) < 0)
+		perr(ps, s,
+		     "metrics_listen '%s' must be IPv4-ADDRESS:PORT, e.g. "
+		     "\"127.0.0.1:9469\"",
+		     str);
 	str = get_string(ps, d, "log_level", &s);
 	if (str && log_level_parse(str, &cfg->log_level) < 0)
 		perr(ps, s,
@@ -735,6 +768,7 @@ void config_free(struct config *cfg)
 		free(cfg->services[i].servers);
 	free(cfg->services);
 	free(cfg->control_socket);
+	free(cfg->control_group);
 	free(cfg->ckpt_file);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));

@@ -82,6 +82,9 @@ struct config {
 	uint16_t queue;
 	unsigned int queues;
 	char *control_socket;
+	char *control_group;   /* NULL: root only */
+	uint32_t metrics_addr; /* network order */
+	uint16_t metrics_port; /* network order; 0 = no HTTP endpoint */
 	unsigned int max_connections;
 	enum log_level log_level;
 	char *ckpt_file;

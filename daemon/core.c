@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <string.h>
 
 #include "log.h"
 #include "sched.h"
@@ -33,6 +34,17 @@ static const char *const counter_names[CNT_LAST] = {
 const char *core_counter_name(enum core_counter i)
 {
 	return i < CNT_LAST ? counter_names[i] : "?";
+}
+
+bool core_counter_is_drop(enum core_counter i)
+{
+	return i != (enum core_counter)PKT_OK && i != CNT_NOT_SERVICE &&
+	       i != CNT_UNKNOWN_REPLY && i < CNT_LAST;
+}
+
+void core_counters_zero(struct core *c)
+{
+	memset(c->counters, 0, sizeof(c->counters));
 }
 
 static void count_traffic(struct traffic_stats *s, bool in, uint32_t bytes)

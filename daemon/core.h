@@ -60,5 +60,9 @@ enum verdict core_packet(struct core *c, const struct core_pkt *cp,
 const char *core_counter_name(enum core_counter i);
 /* Sends what the forwarding methods batched; before the next receive. */
 void core_flush(struct core *c);
+/* Whether packets counted under i are dropped (else passed or balanced). */
+bool core_counter_is_drop(enum core_counter i);
+/* Zeroes the counters (nfqlbctl zero). */
+void core_counters_zero(struct core *c);
 
 #endif

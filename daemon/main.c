@@ -15,8 +15,10 @@
 
 #include "conn.h"
 #include "core.h"
+#include "ctl.h"
 #include "fw.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "queue.h"
 #include "notify.h"
 #include "service.h"
@@ -30,8 +32,11 @@ struct daemon {
 	struct xmit_ctx xmit;
 	struct queue q;
 	struct fw fw;
+	struct ctl ctl;
+	struct metrics_http http;
 	ev_signal sig_term, sig_int, sig_hup, sig_usr2;
 	ev_timer tick;	   /* connection expiry, once a second */
+	ev_timer est;	   /* rate estimator, every STATS_EST_INTERVAL */
 	ev_timer watchdog; /* WATCHDOG=1 at half $WATCHDOG_USEC */
 	int ready_fd;	   /* tells a daemonising parent we are up */
 };
@@ -55,6 +60,11 @@ static void log_lines(enum log_level level, char *text)
 		log_msg(level, "%s", line);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
 /* Settings that only a restart can change keep their running values. */
 static void keep_restart_settings(const struct config *cur, struct config *nc)
 {
@@ -63,60 +73,129 @@ static void keep_restart_settings(const struct config *cur, struct config *nc)
 		       cur->fw_manage != nc->fw_manage ||
 		       cur->fw_mark != nc->fw_mark ||
 		       strcmp(cur->fw_chain, nc->fw_chain) != 0 ||
-		       strcmp(cur->control_socket, nc->control_socket) != 0;
+		       strcmp(cur->control_socket, nc->control_socket) != 0 ||
+		       !same_str(cur->control_group, nc->control_group) ||
+		       cur->metrics_addr != nc->metrics_addr ||
+		       cur->metrics_port != nc->metrics_port;
+	char *group;
 
 	if (!changed)
 		return;
-	log_warn("reload: queue, queues, max_connections, control_socket and "
-		 "iptables settings change only with a restart; keeping the "
-		 "running ones");
+	log_warn("reload: queue, queues, max_connections, control_socket, "
+		 "control_group, metrics_listen and iptables settings change "
+		 "only with a restart; keeping the running ones");
 	nc->queue = cur->queue;
 	nc->queues = cur->queues;
 	nc->max_connections = cur->max_connections;
 	nc->fw_manage = cur->fw_manage;
 	nc->fw_mark = cur->fw_mark;
 	memcpy(nc->fw_chain, cur->fw_chain, sizeof(nc->fw_chain));
+	nc->metrics_addr = cur->metrics_addr;
+	nc->metrics_port = cur->metrics_port;
+	/* swap the strings so each config frees its own */
+	group = nc->control_group;
+	nc->control_group =
+	    cur->control_group ? strdup(cur->control_group) : NULL;
+	free(group);
+	if (strcmp(cur->control_socket, nc->control_socket) != 0) {
+		char *sock = strdup(cur->control_socket);
+
+		if (sock) {
+			free(nc->control_socket);
+			nc->control_socket = sock;
+		}
+	}
 }
 
-static void reload(struct daemon *d)
+/* The first line of a config error report, for a one-line reply. */
+static void first_line(char *err, size_t size, const char *report)
+{
+	size_t n = report ? strcspn(report, "\n") : 0;
+
+	snprintf(err, size, "%.*s", (int)n, report ? report : "");
+}
+
+/*
+ * Re-reads the config file and applies it in place (SIGHUP and nfqlbctl
+ * reload). Returns 0, or -1 with the running config kept and a one-line
+ * reason in err.
+ */
+static int reload(struct daemon *d, char *err, size_t size)
 {
 	struct config nc;
 	char *report = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&report, &size);
+	size_t rsize = 0;
+	FILE *f = open_memstream(&report, &rsize);
 	int rc;
 
 	notify_send("RELOADING=1");
 	if (!f) {
 		log_err(
 		    "reload: out of memory; the running configuration stays");
+		snprintf(err, size, "out of memory");
 		notify_send("READY=1");
-		return;
+		return -1;
 	}
 	rc = config_load(d->cfg.path, &nc, f);
 	fclose(f);
 	if (rc < 0) {
+		char first[200];
+
+		first_line(first, sizeof(first), report);
 		log_lines(LOG_LVL_ERROR, report);
 		log_err("reload of %s refused: the running configuration stays",
 			d->cfg.path);
+		snprintf(err, size,
+			 "reload refused, the running configuration stays: %s",
+			 first);
 		free(report);
 		notify_send("READY=1");
-		return;
+		return -1;
 	}
 	free(report);
 	keep_restart_settings(&d->cfg, &nc);
-	if (service_set_apply(&d->svcs, &nc, &d->ct) < 0)
+	rc = 0;
+	if (service_set_apply(&d->svcs, &nc, &d->ct) < 0) {
 		log_err("reload: some services could not be updated");
+		snprintf(err, size,
+			 "some services could not be updated (see "
+			 "the log)");
+		rc = -1;
+	}
 	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
 	conn_table_set_timeouts(&d->ct, &nc.timeouts);
-	if (nc.fw_manage && fw_update(&d->fw, &nc) < 0)
+	if (nc.fw_manage && fw_update(&d->fw, &nc) < 0) {
 		log_err("reload: iptables rules could not be updated");
+		snprintf(err, size,
+			 "iptables rules could not be updated (see "
+			 "the log)");
+		rc = -1;
+	}
 	log_set_level(nc.log_level);
 	config_free(&d->cfg);
 	d->cfg = nc;
 	log_info("configuration %s reloaded: %u services, %u connections kept",
 		 d->cfg.path, d->svcs.n, d->ct.count);
 	notify_send("READY=1");
+	return rc;
+}
+
+static int ctl_reload(void *arg, char *err, size_t size)
+{
+	return reload(arg, err, size);
+}
+
+/* What the control socket and the metrics endpoint read. */
+static void fill_view(void *arg, struct ctl_view *v)
+{
+	struct daemon *d = arg;
+
+	v->svcs = &d->svcs;
+	v->ct = &d->ct;
+	v->counters = d->core.counters;
+	v->qs = &d->q.stats;
+	v->now_ms = queue_clock_ms();
+	v->version = PACKAGE_VERSION;
 }
 
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
@@ -127,7 +206,16 @@ static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	reload(w->data);
+	char err[256];
+
+	reload(w->data, err, sizeof(err)); /* logged either way */
+}
+
+static void on_est(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	service_set_est_sample(&d->svcs);
 }
 
 /* Hitless re-execution is not built yet; never die of the signal. */
@@ -209,6 +297,27 @@ static uint32_t random_seed(void)
 	return seed;
 }
 
+/* The control socket, and the metrics endpoint when configured. */
+static int start_control(struct daemon *d)
+{
+	/* checkpoint and restart: not built yet, the socket says so */
+	static const struct ctl_hooks hooks_template = {
+	    .view = fill_view,
+	    .reload = ctl_reload,
+	};
+	struct ctl_hooks hooks = hooks_template;
+
+	hooks.arg = d;
+	if (ctl_open(&d->ctl, d->loop, d->cfg.control_socket,
+		     d->cfg.control_group, &d->svcs, &d->core, &hooks) < 0)
+		return -1;
+	if (d->cfg.metrics_port &&
+	    metrics_http_open(&d->http, d->loop, d->cfg.metrics_addr,
+			      d->cfg.metrics_port, fill_view, d) < 0)
+		return -1;
+	return 0;
+}
+
 static int start(struct daemon *d)
 {
 	uint64_t wd = notify_watchdog_usec();
@@ -233,6 +342,8 @@ static int start(struct daemon *d)
 	queue_start(&d->q, d->loop);
 	if (d->cfg.fw_manage && fw_start(&d->fw, &d->cfg) < 0)
 		return -1;
+	if (start_control(d) < 0)
+		return -1;
 
 	ev_signal_init(&d->sig_term, on_stop, SIGTERM);
 	ev_signal_init(&d->sig_int, on_stop, SIGINT);
@@ -246,6 +357,9 @@ static int start(struct daemon *d)
 	ev_timer_init(&d->tick, on_tick, 1.0, 1.0);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
+	ev_timer_init(&d->est, on_est, STATS_EST_INTERVAL, STATS_EST_INTERVAL);
+	d->est.data = d;
+	ev_timer_start(d->loop, &d->est);
 	if (wd) {
 		ev_timer_init(&d->watchdog, on_watchdog, 0.0, (double)wd / 2e6);
 		ev_timer_again(d->loop, &d->watchdog);
@@ -258,6 +372,8 @@ static int start(struct daemon *d)
 static void stop(struct daemon *d)
 {
 	notify_send("STOPPING=1");
+	metrics_http_close(&d->http);
+	ctl_close(&d->ctl);
 	if (d->cfg.fw_manage)
 		fw_stop(&d->fw);
 	queue_stop(&d->q, d->loop);

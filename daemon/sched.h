@@ -41,11 +41,11 @@ const struct sched_ops *sched_find(const char *name);
  * so, for every scheduler. Weight 0 is quiescent (IPVS: weight <= 0);
  * an overloaded server (upper_threshold reached, IPVS's
  * IP_VS_DEST_F_OVERLOAD) takes nothing until it falls below the lower
- * threshold.
+ * threshold; a server disabled by the operator takes nothing.
  */
 static inline bool sched_server_usable(const struct server *s)
 {
-	return s->weight > 0 && !s->overloaded;
+	return s->weight > 0 && !s->overloaded && !s->disabled;
 }
 
 /* IPVS's ip_vs_dest_conn_overhead(): an active connection weighs 256

@@ -20,6 +20,118 @@ const char *server_label(const struct server *srv, char *buf, unsigned size)
 	return buf;
 }
 
+static const char *const state_names[SERVER_STATE_LAST] = {
+    [SERVER_UP] = "up",
+    [SERVER_DOWN] = "down",
+    [SERVER_DRAIN] = "drain",
+    [SERVER_DISABLED] = "disabled",
+};
+
+const char *server_state_name(enum server_state st)
+{
+	return st < SERVER_STATE_LAST ? state_names[st] : "?";
+}
+
+/* The operator's disable wins over a health state, which wins over the
+ * weight: the listed reason is the one an enable or check would lift. */
+enum server_state server_state(const struct server *srv)
+{
+	if (srv->disabled)
+		return SERVER_DISABLED;
+	if (srv->weight == 0)
+		return SERVER_DRAIN;
+	return SERVER_UP;
+}
+
+struct server *service_server_find(const struct service *svc, uint32_t addr,
+				   uint16_t port, bool any_port,
+				   bool *ambiguous)
+{
+	struct server *found = NULL;
+
+	*ambiguous = false;
+	for (unsigned int i = 0; i < svc->n_servers; i++) {
+		struct server *s = svc->servers[i];
+
+		if (s->addr != addr || (!any_port && s->port != port))
+			continue;
+		if (found) {
+			*ambiguous = true;
+			return NULL;
+		}
+		found = s;
+	}
+	return found;
+}
+
+int server_act(struct server *srv, enum server_action act, uint32_t weight)
+{
+	char label[128];
+	uint32_t old = srv->weight;
+	int rc = 0;
+
+	switch (act) {
+	case SERVER_SET_WEIGHT:
+		srv->weight = weight;
+		break;
+	case SERVER_DRAIN_IT:
+		srv->weight = 0;
+		break;
+	case SERVER_ENABLE:
+		srv->weight = srv->conf_weight;
+		srv->disabled = false;
+		break;
+	case SERVER_DISABLE:
+		srv->disabled = true;
+		break;
+	}
+	if (srv->weight)
+		srv->last_weight = srv->weight;
+	server_label(srv, label, sizeof(label));
+	/* schedulers cache weights (wrr's gcd, mh's table) */
+	if (srv->svc->sched && srv->svc->sched->update_service(srv->svc) < 0) {
+		log_err("%s: scheduler out of memory; no new connections "
+			"until the next reload",
+			label);
+		rc = -1;
+	}
+	log_info("%s: %s by nfqlbctl: weight %u -> %u, state %s, %u "
+		 "connections",
+		 label,
+		 act == SERVER_SET_WEIGHT ? "weight set"
+		 : act == SERVER_DRAIN_IT ? "drained"
+		 : act == SERVER_ENABLE	  ? "enabled"
+					  : "disabled",
+		 old, srv->weight, server_state_name(server_state(srv)),
+		 srv->active_conns + srv->inactive_conns);
+	return rc;
+}
+
+void service_set_est_sample(struct service_set *set)
+{
+	for (unsigned int i = 0; i < set->n; i++) {
+		struct service *svc = set->svcs[i];
+
+		stats_est_sample(&svc->est, &svc->stats);
+		for (unsigned int j = 0; j < svc->n_servers; j++)
+			stats_est_sample(&svc->servers[j]->est,
+					 &svc->servers[j]->stats);
+	}
+}
+
+void service_zero(struct service *svc)
+{
+	stats_zero(&svc->stats, &svc->est);
+	for (unsigned int j = 0; j < svc->n_servers; j++)
+		stats_zero(&svc->servers[j]->stats, &svc->servers[j]->est);
+}
+
+void service_set_zero(struct service_set *set)
+{
+	for (unsigned int i = 0; i < set->n; i++)
+		service_zero(set->svcs[i]);
+}
+
 struct service *service_find(const struct service_set *set, uint8_t proto,
 			     uint32_t vip, uint16_t port)
 {
@@ -98,10 +210,13 @@ static int service_set_servers(struct service *svc,
 			s->port = htons(c->port);
 			s->last_weight = c->weight;
 		}
+		/* The file's values replace runtime changes (SPEC). */
 		s->weight = c->weight;
 		if (c->weight)
 			s->last_weight = c->weight;
 		server_set_thresholds(s, c);
+		s->conf_weight = c->weight;
+		s->disabled = false;
 		list[i] = s;
 	}
 	/* Servers of the old list that the new one no longer holds. */
@@ -176,8 +291,7 @@ static int service_configure(struct service *svc, const struct service_conf *sc,
 	return service_set_sched(svc, sc->scheduler);
 }
 
-static struct service *service_by_name(const struct service_set *set,
-				       const char *name)
+struct service *service_by_name(const struct service_set *set, const char *name)
 {
 	for (unsigned int i = 0; i < set->n; i++)
 		if (strcmp(set->svcs[i]->name, name) == 0)

@@ -6,16 +6,10 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "stats.h"
 
 struct sched_ops;
 struct conn_table;
-
-/* Traffic counters, IPVS's ip_vs_stats: 64-bit, never reset by reload. */
-struct traffic_stats {
-	uint64_t conns;
-	uint64_t in_packets, out_packets;
-	uint64_t in_bytes, out_bytes;
-};
 
 /* A real server. Connections point at it, so it lives at a fixed address
  * until it is removed from its service (its connections go first). */
@@ -23,14 +17,34 @@ struct server {
 	struct service *svc;
 	uint32_t addr;		 /* network order */
 	uint16_t port;		 /* network order */
-	uint32_t weight;	 /* scheduling weight; 0 = no new connections */
+	uint32_t weight;	 /* effective weight; 0 = no new connections */
+	uint32_t conf_weight;	 /* the config file's, restored by enable */
 	uint32_t last_weight;	 /* last weight above 0 (IPVS: mh's table) */
 	bool overloaded;	 /* IPVS's IP_VS_DEST_F_OVERLOAD */
 	uint32_t u_threshold;	 /* overloaded at this many connections */
 	uint32_t l_threshold;	 /* and again usable below this many */
+	bool disabled;		 /* taken out by nfqlbctl disable */
 	uint32_t active_conns;	 /* IPVS activeconns: ESTABLISHED TCP */
 	uint32_t inactive_conns; /* everything else, UDP included */
 	struct traffic_stats stats;
+	struct stats_est est;
+};
+
+/* What list shows for a server; server_state() derives it. */
+enum server_state {
+	SERVER_UP = 0,	 /* takes new connections */
+	SERVER_DOWN,	 /* failed its health check */
+	SERVER_DRAIN,	 /* weight 0: keeps its flows, gets no new ones */
+	SERVER_DISABLED, /* taken out by the operator */
+	SERVER_STATE_LAST,
+};
+
+/* Operator actions on a server (nfqlbctl server ...). */
+enum server_action {
+	SERVER_SET_WEIGHT = 0,
+	SERVER_DRAIN_IT,
+	SERVER_ENABLE,
+	SERVER_DISABLE,
 };
 
 struct service {
@@ -46,6 +60,7 @@ struct service {
 	struct server **servers;  /* in configuration order */
 	unsigned int n_servers;
 	struct traffic_stats stats;
+	struct stats_est est;
 };
 
 /*
@@ -102,6 +117,30 @@ struct service *service_find(const struct service_set *set, uint8_t proto,
 /* The server of svc at addr:port (network order), or NULL. */
 struct server *server_find(const struct service *svc, uint32_t addr,
 			   uint16_t port);
+
+/* The one place that turns a server's fields into its listed state. */
+enum server_state server_state(const struct server *srv);
+const char *server_state_name(enum server_state st);
+
+struct service *service_by_name(const struct service_set *set,
+				const char *name);
+/*
+ * The server of svc at addr:port, or at addr alone when any_port (then
+ * *ambiguous tells that several ports matched and NULL is returned).
+ */
+struct server *service_server_find(const struct service *svc, uint32_t addr,
+				   uint16_t port, bool any_port,
+				   bool *ambiguous);
+/* Applies an operator action; weight is for SERVER_SET_WEIGHT. Returns
+ * 0, or -1 (logged) when the scheduler ran out of memory updating. */
+int server_act(struct server *srv, enum server_action act, uint32_t weight);
+
+/* A counter sample of every service and server (every 2 seconds). */
+void service_set_est_sample(struct service_set *set);
+/* Zeroes counters and rates of svc and its servers. */
+void service_zero(struct service *svc);
+/* Zeroes counters and rates of every service and server. */
+void service_set_zero(struct service_set *set);
 
 /* "web: server 198.51.100.12:8080" style prefix for messages. */
 const char *server_label(const struct server *srv, char *buf, unsigned size);
