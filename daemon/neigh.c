@@ -397,8 +397,10 @@ static void log_change(const struct nexthop *old, const struct nexthop *h)
 {
 	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
 
-	if (old->status == h->status && old->ifindex == h->ifindex &&
-	    old->gateway == h->gateway)
+	/* a MAC being resolved is not news: routes and interfaces are */
+	if ((old->status == h->status ||
+	     (old->status <= NH_UNRESOLVED && h->status <= NH_UNRESOLVED)) &&
+	    old->ifindex == h->ifindex && old->gateway == h->gateway)
 		return;
 	if (h->ifindex && !if_indextoname((unsigned int)h->ifindex, dev))
 		strcpy(dev, "?");
