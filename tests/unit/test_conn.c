@@ -42,6 +42,47 @@ static void test_lookup_both_ways(void **state)
 	conn_table_destroy(&t);
 }
 
+/* Direct return: the table sees client packets only (IPVS's input-only
+ * table), yet the server's counts and the entry's expiry follow the
+ * connection: inactive during the handshake, active once the client ACKs,
+ * inactive again after its FIN, gone after the FIN timeout. */
+static void test_direct_return_life(void **state)
+{
+	struct conn_table t;
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc,
+			     .addr = ip4("198.51.100.11"),
+			     .port = htons(80),
+			     .weight = 1};
+	uint32_t cl = ip4("192.0.2.2"), vip = ip4("203.0.113.10");
+	struct conn *c;
+
+	(void)state;
+	assert_int_equal(conn_table_init(&t, 100, 1, &to), 0);
+	c = conn_new(&t, IPPROTO_TCP, cl, htons(40000), vip, htons(80), &srv,
+		     FWD_DR, 0);
+	assert_non_null(c);
+	conn_update(&t, c, DIR_INPUT, 0x02, 0); /* SYN */
+	assert_int_equal(c->state, TCP_S_SYN_RECV);
+	assert_int_equal(srv.inactive_conns, 1);
+	assert_int_equal(srv.active_conns, 0);
+	assert_int_equal(c->expires, 60 * 1000);
+	conn_update(&t, c, DIR_INPUT, 0x10, 1000); /* ACK */
+	assert_int_equal(c->state, TCP_S_ESTABLISHED);
+	assert_int_equal(srv.active_conns, 1);
+	assert_int_equal(srv.inactive_conns, 0);
+	assert_int_equal(c->expires, 1000 + 900 * 1000);
+	conn_update(&t, c, DIR_INPUT, 0x11, 2000); /* FIN|ACK */
+	assert_int_equal(c->state, TCP_S_FIN_WAIT);
+	assert_int_equal(srv.active_conns, 0);
+	assert_int_equal(srv.inactive_conns, 1);
+	assert_int_equal(conn_expire(&t, 2000 + 120 * 1000 - 1), 0);
+	assert_int_equal(conn_expire(&t, 2000 + 120 * 1000), 1);
+	assert_int_equal(srv.inactive_conns, 0);
+	assert_int_equal(t.count, 0);
+	conn_table_destroy(&t);
+}
+
 static void test_bound(void **state)
 {
 	struct conn_table t;
@@ -178,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lookup_both_ways),
 	    cmocka_unit_test(test_bound),
+	    cmocka_unit_test(test_direct_return_life),
 	    cmocka_unit_test(test_many_and_expiry_order),
 	    cmocka_unit_test(test_timeout_change),
 	    cmocka_unit_test(test_purge_dest),
