@@ -3,7 +3,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LOG_BURST 5 /* lines per second per rate-limited call site */
 
@@ -23,9 +26,28 @@ static const struct {
     {"debug", LOG_LVL_DEBUG},
 };
 
+/*
+ * Under systemd, stderr is the journal ($JOURNAL_STREAM names its device
+ * and inode, see systemd.exec(5)), which syslog reaches too: writing both
+ * would log every line twice.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(const char *ident, bool to_stderr, enum log_level level)
 {
-	logger.to_stderr = to_stderr;
+	logger.to_stderr = to_stderr && !stderr_is_journal();
 	logger.level = level;
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	logger.syslog_open = true;

@@ -12,6 +12,9 @@ PACKAGES=(
 	# integration tests: namespaces, rules, traffic, helpers
 	iptables conntrack iproute2 socat curl iperf ethtool tcpdump
 	python3 python3-scapy procps psmisc coreutils
+	# the unit under a real systemd (tests/integration/systemd_unit.sh):
+	# systemd-analyze, and systemd-nspawn to boot one in a container
+	systemd systemd-container
 	# memory checks: the daemon under valgrind (the sanitizer runtimes,
 	# libasan/libubsan, come with gcc through build-essential)
 	valgrind

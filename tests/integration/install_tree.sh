@@ -62,7 +62,8 @@ left=$(cd "$DEST" && find . -type f | sort)
 [[ $left == "./${CONFDIR#/}/nfqlb.conf" ]] || fail "after make uninstall, expected only the changed configuration, found: $left"
 # An unchanged example is removed by uninstall.
 rm -f "$DEST$CONFDIR/nfqlb.conf"
-make -s install DESTDIR="$DEST" >/dev/null 2>&1 && make -s uninstall DESTDIR="$DEST" >/dev/null 2>&1 || fail "install/uninstall cycle failed"
+make -s install DESTDIR="$DEST" >/dev/null 2>&1 || fail "third make install failed"
+make -s uninstall DESTDIR="$DEST" >/dev/null 2>&1 || fail "second make uninstall failed"
 left=$(cd "$DEST" && find . -type f)
 [[ -z $left ]] || fail "make uninstall left files behind: $left"
 

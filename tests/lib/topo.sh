@@ -285,6 +285,30 @@ start_ipip_decap() {
 # dev_bytes NS DEV rx|tx — byte counter of an interface.
 dev_bytes() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3_bytes"; }
 
+# topo_settle — until the client reaches the director and the director every
+# server (links up, neighbours resolved), for tests whose probes allow no
+# retry: a first ARP lost on a fresh veth must not count against the daemon.
+# Reachable = a UDP datagram to port 9 is answered (port unreachable).
+_reaches() { # NS ADDRESS
+	ip netns exec "$1" "$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.connect((sys.argv[1], 9))
+s.send(b"x")
+try:
+    s.recv(1)
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit(1)' "$2"
+}
+topo_settle() {
+	local i
+	wait_until 10 _reaches "$NS_CLIENT" "$CLIENT_GW" || fail "the client does not reach the director"
+	for ((i = 1; i <= NSERVERS; i++)); do
+		wait_until 10 _reaches "$NS_DIRECTOR" "$(server_ip "$i")" || fail "the director does not reach server $i"
+	done
+}
+
 # tcp_offload on|off — checksum offload, scatter-gather, TSO and GSO on every
 # veth of the topology.  With them on, the daemon sees CHECKSUM_PARTIAL and
 # (unless it asks for segmentation) GSO super-packets; with them off, plain

@@ -1,0 +1,151 @@
+#!/bin/bash
+# The shipped unit systemd/nfqlb.service under a real systemd (252, in a
+# systemd-nspawn container booted from a throw-away overlay of this machine,
+# see tests/lib/container.sh) with every one of its sandboxing options, the
+# daemon running in the topology's director namespace:
+#
+# - systemd-analyze verify is clean; systemd-analyze security's exposure
+#   score is logged and must stay below 4.0;
+# - systemctl start returns once READY=1 came, and at that moment ONE UDP
+#   datagram (no retry) is balanced; HTTP is balanced rr; the journal has
+#   each log line once;
+# - the running daemon has exactly CAP_NET_ADMIN and CAP_NET_RAW (effective
+#   and bounding), no_new_privs, a seccomp filter; in its mount namespace
+#   /etc and /usr are read-only, /root is hidden, /var/lib/nfqlb
+#   and /run/nfqlb writable, and iptables-legacy's /run/xtables.lock can be
+#   created and locked;
+# - the watchdog (a drop-in shortens WatchdogSec to 2 s) keeps it alive;
+# - systemctl reload works (same PID, still balancing);
+# - SIGKILL: Restart=on-failure starts it again, and it balances;
+# - systemctl stop: result success, iptables-save as before the start.
+# shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
+source "$(dirname "$0")/../lib/topo.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/container.sh
+source "$(dirname "$0")/../lib/container.sh"
+
+[[ -x $NFQLB ]] || fail "daemon binary $NFQLB not found (build it first)"
+UNIT=$TOP/systemd/nfqlb.service
+
+ct_fail() {
+	if [[ -n $CT_INIT ]]; then
+		echo "----- journal of nfqlb.service in the container -----" >&2
+		ct journalctl -u nfqlb.service --no-pager -n 40 >&2 || true
+	fi
+	fail "$@"
+}
+prop() { ct systemctl show -P "$1" nfqlb.service; }
+one_datagram() { # BASE-PORT — exactly one try, one second
+	in_client "$PY" "$LIB/udpclient.py" "$VIP" 53 --count 1 --base-port "$1" --timeout 1
+}
+balanced() { # BASE-PORT WHEN
+	local reply
+	reply=$(one_datagram "$1")
+	[[ $reply == "$VIP:53 s"[123]:* ]] || ct_fail "$2: the datagram was not balanced: $reply"
+}
+
+topo_up 3
+for i in 1 2 3; do
+	start_http_server "$i" 8080
+	start_udp_echo "$i" 5353
+done
+topo_settle
+
+ct_boot "$NS_DIRECTOR"
+
+# Installed as the package does, with the daemon's default paths.
+install -D -m 755 "$NFQLB" "$CT_ROOT/usr/sbin/nfqlb"
+install -D -m 644 "$UNIT" "$CT_ROOT/etc/systemd/system/nfqlb.service"
+for page in "$TOP"/man/*.[58]; do # the unit's Documentation=
+	install -D -m 644 "$page" "$CT_ROOT/usr/share/man/man${page##*.}/${page##*/}"
+done
+install -D -m 644 /dev/stdin "$CT_ROOT/etc/nfqlb/nfqlb.conf" <<EOF
+services = (
+  {
+    name = "web"; protocol = "tcp"; vip = "$VIP"; port = 80;
+    scheduler = "rr"; forward = "nat";
+    $(servers_conf 8080 1 1 1)
+  },
+  {
+    name = "dns"; protocol = "udp"; vip = "$VIP"; port = 53;
+    scheduler = "rr"; forward = "nat";
+    $(servers_conf 5353 1 1 1)
+  }
+);
+EOF
+
+out=$(ct systemd-analyze verify /etc/systemd/system/nfqlb.service 2>&1) || fail "systemd-analyze verify failed: $out"
+[[ -z $out ]] || fail "systemd-analyze verify complains: $out"
+score=$(ct systemd-analyze security --offline=yes /etc/systemd/system/nfqlb.service 2>&1 |
+	sed -n 's/.*Overall exposure level for nfqlb.service: \([0-9.]*\).*/\1/p')
+[[ -n $score ]] || fail "no exposure score from systemd-analyze security"
+log "systemd-analyze verify: clean; systemd-analyze security: exposure $score"
+awk -v s="$score" 'BEGIN { exit !(s < 4.0) }' || fail "exposure level $score (expected below 4.0)"
+
+# The test's only change to the unit: a short watchdog, to see it work.
+install -D -m 644 /dev/stdin "$CT_ROOT/etc/systemd/system/nfqlb.service.d/test-watchdog.conf" <<'EOF'
+[Service]
+WatchdogSec=2s
+EOF
+ct systemctl daemon-reload
+
+snap_before=$(ipt_snapshot "$NS_DIRECTOR")
+timeout 30 nsenter --target "$CT_INIT" --mount --pid --ipc --uts --net -- systemctl start nfqlb.service ||
+	ct_fail "systemctl start nfqlb failed"
+balanced 44001 "right after systemctl start returned"
+[[ $(prop ActiveState)/$(prop SubState) == active/running ]] || ct_fail "state $(prop ActiveState)/$(prop SubState)"
+[[ $(prop StatusText) == balancing ]] || ct_fail "StatusText '$(prop StatusText)'"
+pid=$(prop MainPID)
+log "systemctl start: active, MainPID $pid, status '$(prop StatusText)'"
+# stderr is the journal, and so is syslog: each line once, not twice.
+n=$(ct journalctl -u nfqlb.service -o cat --no-pager | grep -c 'services on queue' || true)
+((n == 1)) || ct_fail "the start-up line is in the journal $n times (expected once)"
+
+http_requests 6 >"$TMP/bodies"
+assert_counts "$TMP/bodies" "s1=2 s2=2 s3=2"
+
+# What the sandbox left the daemon.
+status=$(ct cat "/proc/$pid/status")
+field() { awk -v k="$1:" '$1 == k { print $2 }' <<<"$status"; }
+[[ $(field CapEff) == 0000000000003000 ]] || ct_fail "CapEff $(field CapEff), expected CAP_NET_ADMIN|CAP_NET_RAW (3000)"
+[[ $(field CapBnd) == 0000000000003000 ]] || ct_fail "CapBnd $(field CapBnd), expected 3000"
+[[ $(field NoNewPrivs) == 1 ]] || ct_fail "NoNewPrivs is $(field NoNewPrivs)"
+[[ $(field Seccomp) == 2 ]] || ct_fail "no seccomp filter (Seccomp: $(field Seccomp))"
+in_svc() { ct nsenter --target "$pid" --mount -- "$@"; }
+in_svc sh -c '! touch /etc/nfqlb/probe 2>/dev/null' || ct_fail "/etc is writable for the service"
+in_svc sh -c '! touch /usr/probe 2>/dev/null' || ct_fail "/usr is writable for the service"
+[[ -n $(ct ls -A /root) ]] || fail "this test needs a non-empty /root to see ProtectHome hide it"
+[[ -z $(in_svc ls -A /root) ]] || ct_fail "/root is visible to the service: $(in_svc ls -A /root | head -3)"
+in_svc sh -c 'touch /var/lib/nfqlb/probe && rm /var/lib/nfqlb/probe' || ct_fail "/var/lib/nfqlb is not writable for the service"
+in_svc sh -c 'touch /run/nfqlb/probe && rm /run/nfqlb/probe' || ct_fail "/run/nfqlb is not writable for the service"
+# iptables-legacy's lock (the file may not exist yet: it creates it).
+in_svc sh -c 'exec 9>>/run/xtables.lock && flock -w 1 9' || ct_fail "/run/xtables.lock cannot be created and locked by the service"
+log "sandbox: caps 3000 (net_admin, net_raw), no_new_privs, seccomp; /etc, /usr read-only, /root hidden; state and runtime dirs and the xtables lock writable"
+
+# Watchdog: 2 s; the daemon pings every second. Alive and unchanged 5 s on.
+wd1=$(prop WatchdogTimestampMonotonic)
+sleep 5
+wd2=$(prop WatchdogTimestampMonotonic)
+((wd2 > wd1)) || ct_fail "no watchdog ping in 5 s (WatchdogTimestampMonotonic $wd1 -> $wd2)"
+[[ $(prop MainPID) == "$pid" && $(prop NRestarts) == 0 ]] || ct_fail "the daemon was restarted (watchdog?): MainPID $(prop MainPID), NRestarts $(prop NRestarts)"
+log "watchdog: pings arrive (last $((wd2 - wd1)) us later), no restart"
+
+ct systemctl reload nfqlb.service || ct_fail "systemctl reload failed"
+[[ $(prop ActiveState) == active && $(prop MainPID) == "$pid" ]] || ct_fail "after reload: $(prop ActiveState), MainPID $(prop MainPID)"
+balanced 44002 "after systemctl reload"
+log "systemctl reload: same PID, balancing"
+
+ct kill -KILL "$pid"
+restarted() { [[ $(prop NRestarts) == 1 && $(prop ActiveState) == active && $(prop MainPID) != "$pid" ]]; }
+wait_until 20 restarted || ct_fail "no restart after SIGKILL: NRestarts $(prop NRestarts), $(prop ActiveState)"
+balanced 44003 "after the restart that followed SIGKILL"
+log "SIGKILL: restarted (Restart=on-failure) as PID $(prop MainPID), balancing"
+
+ct systemctl stop nfqlb.service || ct_fail "systemctl stop failed"
+[[ $(prop Result) == success ]] || ct_fail "stop result $(prop Result)"
+# Rules and user chains as before the first start.  (Empty tables that the
+# SIGKILLed instance made iptables-nft create stay: the instance started
+# after it found them existing and cannot know it made them.)
+rules() { grep -E '^(-A|:[^ ]+ -)' <<<"$1" || true; }
+[[ $(rules "$(ipt_snapshot "$NS_DIRECTOR")") == "$(rules "$snap_before")" ]] ||
+	ct_fail "rules after systemctl stop differ from before the start: $(ipt_snapshot "$NS_DIRECTOR")"
+log "systemctl stop: success, rules and chains removed"
