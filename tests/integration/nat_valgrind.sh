@@ -5,7 +5,9 @@
 # traffic, a second reload that removes the dns service (with its live UDP
 # connections) and server s3 from web, a few more requests (now with veth
 # offloads off: plain, fully checksummed packets instead of GSO /
-# checksum-partial ones), then SIGTERM.
+# checksum-partial ones), then SIGTERM.  Between the reloads every
+# nfqlbctl command, a malformed control request and an HTTP metrics scrape
+# run against the daemon under valgrind too.
 # Before that, `nfqlb -t` on a good and on a broken config, also under
 # valgrind.  Fails on any valgrind error (invalid read/write, use of
 # uninitialised values, bad free, ...), on any definitely lost block, and
@@ -123,6 +125,7 @@ for i in 1 2 3; do
 	start_udp_echo "$i" 5353
 done
 
+sed -i 's|^  log_level = "debug";|&\n  metrics_listen = "127.0.0.1:9469";|' "$CONF"
 start_nfqlb "$CONF"
 http_requests 9 >"$TMP/bodies.1"
 assert_counts "$TMP/bodies.1" "s1=3 s2=3 s3=3"
@@ -134,6 +137,24 @@ reload_nfqlb
 http_requests 6 >"$TMP/bodies.2"
 assert_counts "$TMP/bodies.2" "s1=3 s2=3"
 udp_round 4 42000 "s2=2 s3=2"
+
+# The control socket and the metrics endpoint, every command and the
+# error paths (a malformed request, a client that leaves without asking).
+ctl() { in_director "$TOP/nfqlbctl" -s "$TMP/nfqlb.sock" "$@"; }
+for args in "list" "list --stats --rate" "--json list --rate" "conns" "--json conns" \
+	"metrics" "server web $(server_ip 1):8080 drain" "server web $(server_ip 1) enable" \
+	"--json server dns $(server_ip 2):5353 weight 4" "server dns $(server_ip 2):5353 disable" \
+	"zero dns" "list --zero"; do
+	# shellcheck disable=SC2086 # the argument lists are meant to split
+	ctl $args >/dev/null || fail "nfqlbctl $args failed under valgrind"
+done
+! ctl server nope "$(server_ip 1)" drain 2>/dev/null || fail "unknown service accepted"
+printf 'XXXXXXXXXXXXXXXX' | in_director socat -t 5 - "UNIX-CONNECT:$TMP/nfqlb.sock" >/dev/null || true
+in_director socat -u /dev/null "UNIX-CONNECT:$TMP/nfqlb.sock" || true
+in_director curl -s --max-time 20 http://127.0.0.1:9469/metrics | "$PY" "$LIB/promcheck.py" - ||
+	fail "metrics over HTTP under valgrind"
+in_director curl -s --max-time 20 -o /dev/null http://127.0.0.1:9469/nothing || fail "HTTP 404 path"
+ctl reload || fail "nfqlbctl reload under valgrind"
 
 # Reload 2: dns removed with its live connections, s3 removed from web.
 make_conf "$CONF" "1 1"
