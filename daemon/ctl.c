@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,22 +473,30 @@ static void on_client_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	client_free(cl);
 }
 
-/* Whether uid belongs to gid through its supplementary groups. */
-static bool user_in_group(uid_t uid, gid_t gid)
+/*
+ * Whether the peer holds gid among its supplementary groups, as the
+ * kernel recorded them at connect() (SO_PEERGROUPS, Linux 4.13): the
+ * process's real groups, not what /etc/group says about its user.
+ */
+static bool peer_in_group(int fd, gid_t gid)
 {
-	char buf[4096];
-	struct passwd pw, *res = NULL;
-	gid_t groups[256];
-	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+	int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
 
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
-		return false;
-	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
-		return false;
-	for (int i = 0; i < n; i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
+	/* more groups than fit: len now says how many bytes they need */
+	if (rc < 0 && errno == ERANGE && (groups = malloc(len)) != NULL)
+		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	if (!groups || rc < 0) {
+		log_warn("control: SO_PEERGROUPS: %m");
+	} else {
+		for (size_t i = 0; i < len / sizeof(groups[0]); i++)
+			found = found || groups[i] == gid;
+	}
+	if (groups != small)
+		free(groups);
+	return found;
 }
 
 /* root, our own user, or a member of the control group */
@@ -503,8 +510,7 @@ static bool peer_allowed(const struct ctl *c, int fd, struct ucred *cr)
 	}
 	if (cr->uid == 0 || cr->uid == geteuid())
 		return true;
-	return c->has_group &&
-	       (cr->gid == c->gid || user_in_group(cr->uid, c->gid));
+	return c->has_group && (cr->gid == c->gid || peer_in_group(fd, c->gid));
 }
 
 static void client_new(struct ctl *c, int fd)
