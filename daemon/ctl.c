@@ -389,9 +389,16 @@ static void client_want(struct ctl_client *cl, int events)
 	ev_io_start(cl->ctl->loop, &cl->io);
 }
 
-/* Writes what is queued; refills a listing; closes after the END. */
+/*
+ * Writes what is queued; refills a listing; closes after the END. At most
+ * one listing step per wakeup, even when a step found only empty buckets:
+ * the socket stays armed for writing, so the loop comes back at once,
+ * after the packets waiting meanwhile had their turn.
+ */
 static void client_write(struct ctl_client *cl)
 {
+	bool stepped = false;
+
 	for (;;) {
 		int rc = obuf_send(&cl->out, cl->fd);
 
@@ -400,7 +407,7 @@ static void client_write(struct ctl_client *cl)
 			client_free(cl);
 			return;
 		}
-		if (rc == 0) {
+		if (rc == 0 || (cl->streaming && stepped)) {
 			client_want(cl, EV_WRITE);
 			return;
 		}
@@ -413,11 +420,7 @@ static void client_write(struct ctl_client *cl)
 			return;
 		}
 		conns_step(cl);
-		/* one step per wakeup: the packets get their turn */
-		if (obuf_pending(&cl->out)) {
-			client_want(cl, EV_WRITE);
-			return;
-		}
+		stepped = true;
 	}
 }
 

