@@ -29,6 +29,9 @@ static const char *const counter_names[CNT_LAST] = {
     [CNT_FRAG_NEEDED] = "frag_needed",
     [CNT_TOO_BIG] = "too_big",
     [CNT_GSO_UNSUPPORTED] = "gso_unsupported",
+    [CNT_ICMP_UNKNOWN] = "icmp_unknown_flow",
+    [PKT_ICMP_NOT_ERROR] = "icmp_not_error",
+    [PKT_ICMP_BAD_QUOTE] = "icmp_bad_quote",
 };
 
 const char *core_counter_name(enum core_counter i)
@@ -154,6 +157,45 @@ static enum verdict core_out(struct core *c, struct pkt *p, uint64_t now,
 	return x->out(c->xmit, p, conn);
 }
 
+/*
+ * ICMP errors, as ip_vs_in_icmp()/ip_vs_out_icmp(): an error from the
+ * client's side quotes a reply it got (VIP:vport -> client:cport) and goes
+ * to that flow's real server; an error towards a client quotes the
+ * client's packet as the director forwarded it (client:cport ->
+ * RIP:rport). Errors to a VIP about no flow are dropped; errors about
+ * flows that are not ours pass (they may be the host's own).
+ */
+static enum verdict core_icmp(struct core *c, struct pkt *p, enum core_dir dir,
+			      bool *balanced)
+{
+	struct conn *conn;
+	const struct xmit_ops *x;
+
+	if (dir == CORE_IN)
+		conn = conn_in_get(c->ct, p->in_proto, p->in_daddr, p->in_dport,
+				   p->in_saddr, p->in_sport);
+	else
+		conn = conn_out_get(c->ct, p->in_proto, p->in_daddr,
+				    p->in_dport, p->in_saddr, p->in_sport);
+	if (!conn) {
+		c->counters[dir == CORE_IN ? CNT_ICMP_UNKNOWN
+					   : CNT_UNKNOWN_REPLY]++;
+		return dir == CORE_IN ? VERDICT_DROP : VERDICT_ACCEPT;
+	}
+	x = xmit_for((enum fwd_method)conn->fwd);
+	if (!x || (conn->fwd != FWD_NAT && !c->xmit)) {
+		c->counters[CNT_METHOD_MISSING]++;
+		return VERDICT_DROP;
+	}
+	if (dir == CORE_OUT && !x->icmp_out)
+		return VERDICT_ACCEPT;
+	count_traffic(&conn->dest->stats, dir == CORE_IN, p->len);
+	count_traffic(&conn->dest->svc->stats, dir == CORE_IN, p->len);
+	*balanced = true;
+	return dir == CORE_IN ? x->icmp_in(c->xmit, p, conn)
+			      : x->icmp_out(c->xmit, p, conn);
+}
+
 void core_flush(struct core *c)
 {
 	if (c->xmit)
@@ -180,6 +222,10 @@ enum verdict core_packet(struct core *c, const struct core_pkt *cp,
 	p.csum_not_ready = cp->csum_not_ready;
 	p.gso = cp->gso;
 	c->counters[PKT_OK]++;
+	if (c->xmit)
+		c->xmit->now = now;
+	if (p.proto == IPPROTO_ICMP)
+		return core_icmp(c, &p, cp->dir, balanced);
 	return cp->dir == CORE_IN ? core_in(c, &p, now, balanced)
 				  : core_out(c, &p, now, balanced);
 }

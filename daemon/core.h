@@ -26,6 +26,7 @@ enum core_counter {
 	CNT_FRAG_NEEDED,     /* DF packet too big: ICMP sent (dropped) */
 	CNT_TOO_BIG,	     /* too big, no DF, cannot fragment (dropped) */
 	CNT_GSO_UNSUPPORTED, /* DR/TUN: a UDP GSO super-packet (dropped) */
+	CNT_ICMP_UNKNOWN,    /* ICMP error to a VIP about no flow (dropped) */
 	CNT_LAST,
 };
 

@@ -6,8 +6,10 @@
  *     connection tracking, so conntrack records the rewritten flow
  *     (client <-> real server) and the server's replies match it as
  *     ESTABLISHED on a stateful firewall.
+ *     ICMP errors to each VIP (about a reply the client got).
  *   mangle POSTROUTING -> CHAIN: replies from NAT real servers, after
- *     conntrack and the filter table have seen them as the real server's.
+ *     conntrack and the filter table have seen them as the real server's;
+ *     ICMP errors leaving towards clients (they may quote a NAT flow).
  *   filter FORWARD -> CHAIN: accepts packets the daemon marked as balanced,
  *     so a default-DROP FORWARD policy does not drop the first packet of a
  *     flow that no longer carries the VIP the operator's rules name.
@@ -178,6 +180,31 @@ void fw_rules_free(struct fw_rules *r)
 	r->n = 0;
 }
 
+/*
+ * ICMP errors about balanced flows must reach the daemon too (see
+ * core.c): those sent to a VIP (raw PREROUTING, vip given), and for NAT
+ * those leaving towards clients (mangle POSTROUTING, vip NULL): they quote
+ * the real server's address, which the client never saw.
+ */
+static int icmp_rules_add(struct fw_rules *out, enum fw_table t,
+			  const char *vip, unsigned int queue)
+{
+	static const char *const types[] = {"destination-unreachable",
+					    "time-exceeded"};
+	char spec[160];
+
+	for (unsigned int i = 0; i < 2; i++) {
+		snprintf(spec, sizeof(spec),
+			 "%s%.15s%s-p icmp -m icmp --icmp-type %s -j NFQUEUE "
+			 "--queue-num %u",
+			 vip ? "-d " : "", vip ? vip : "", vip ? "/32 " : "",
+			 types[i], queue);
+		if (rules_add(out, t, spec) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 {
 	char spec[160], a[INET_ADDRSTRLEN];
@@ -198,8 +225,12 @@ int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 			 a, p, p, s->port, cfg->queue);
 		if (rules_add(out, FW_RAW, spec) < 0)
 			goto oom;
+		if (icmp_rules_add(out, FW_RAW, a, cfg->queue) < 0)
+			goto oom;
 		if (s->fwd != FWD_NAT)
 			continue;
+		if (icmp_rules_add(out, FW_MANGLE, NULL, cfg->queue) < 0)
+			goto oom;
 		for (unsigned int j = 0; j < s->n_servers; j++) {
 			const struct server_conf *sv = &s->servers[j];
 

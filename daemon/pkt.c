@@ -13,6 +13,8 @@ static const char *const class_names[PKT_CLASS_LAST] = {
     [PKT_BAD_HEADER] = "bad_header",
     [PKT_FRAGMENT] = "fragment",
     [PKT_UNKNOWN_PROTO] = "unknown_protocol",
+    [PKT_ICMP_NOT_ERROR] = "icmp_not_error",
+    [PKT_ICMP_BAD_QUOTE] = "icmp_bad_quote",
 };
 
 const char *pkt_class_name(enum pkt_class c)
@@ -23,6 +25,40 @@ const char *pkt_class_name(enum pkt_class c)
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * An ICMP error quotes the IP header and at least the first 8 bytes of the
+ * packet it is about (RFC 792): enough for the ports of TCP and UDP.
+ */
+static enum pkt_class parse_icmp(struct pkt *p)
+{
+	uint8_t *in;
+	uint32_t len, ihl;
+
+	if (p->l4len < 8)
+		return PKT_TRUNCATED;
+	p->icmp_type = p->l4[0];
+	if (p->icmp_type != PKT_ICMP_DEST_UNREACH &&
+	    p->icmp_type != PKT_ICMP_TIME_EXCEEDED)
+		return PKT_ICMP_NOT_ERROR;
+	in = p->l4 + 8;
+	len = p->l4len - 8;
+	if (len < 20 || (in[0] >> 4) != 4)
+		return PKT_ICMP_BAD_QUOTE;
+	ihl = (uint32_t)(in[0] & 0x0f) * 4;
+	if (ihl < 20 || len < ihl + 8 || (get16(in + 6) & 0x1fff) ||
+	    (in[9] != IPPROTO_TCP && in[9] != IPPROTO_UDP))
+		return PKT_ICMP_BAD_QUOTE;
+	p->inner = in;
+	p->inner_len = len;
+	p->inner_ihl = ihl;
+	p->in_proto = in[9];
+	memcpy(&p->in_saddr, in + 12, 4);
+	memcpy(&p->in_daddr, in + 16, 4);
+	memcpy(&p->in_sport, in + ihl, 2);
+	memcpy(&p->in_dport, in + ihl + 2, 2);
+	return PKT_OK;
 }
 
 /*
@@ -86,6 +122,8 @@ enum pkt_class pkt_parse(struct pkt *p, uint8_t *data, uint32_t caplen)
 			return PKT_BAD_HEADER;
 		break;
 	}
+	case IPPROTO_ICMP:
+		return parse_icmp(p);
 	default:
 		return PKT_UNKNOWN_PROTO;
 	}

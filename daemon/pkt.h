@@ -8,10 +8,12 @@
 /* What the parser made of a packet. Each class has its own drop counter. */
 enum pkt_class {
 	PKT_OK = 0,
-	PKT_TRUNCATED,	   /* shorter than its headers say */
-	PKT_BAD_HEADER,	   /* not IPv4, header length or total length wrong */
-	PKT_FRAGMENT,	   /* a fragment: no complete transport header */
-	PKT_UNKNOWN_PROTO, /* neither TCP nor UDP */
+	PKT_TRUNCATED,	    /* shorter than its headers say */
+	PKT_BAD_HEADER,	    /* not IPv4, header length or total length wrong */
+	PKT_FRAGMENT,	    /* a fragment: no complete transport header */
+	PKT_UNKNOWN_PROTO,  /* neither TCP nor UDP (nor an ICMP error) */
+	PKT_ICMP_NOT_ERROR, /* ICMP, but not an error nfqlb relays */
+	PKT_ICMP_BAD_QUOTE, /* ICMP error quoting no usable TCP/UDP header */
 	PKT_CLASS_LAST,
 };
 
@@ -35,7 +37,21 @@ struct pkt {
 	uint32_t l4len;	     /* transport header + payload */
 	bool csum_not_ready; /* checksum is the pseudo-header sum only */
 	bool gso;	     /* a segmentation offload super-packet */
+	/* ICMP errors (proto IPPROTO_ICMP): the packet they quote, which
+	 * went the other way: its addresses and ports, network order */
+	uint8_t icmp_type;
+	uint8_t in_proto;
+	uint8_t *inner;	    /* its IP header, inside our buffer */
+	uint32_t inner_len; /* bytes of it quoted */
+	uint32_t inner_ihl;
+	uint32_t in_saddr, in_daddr;
+	uint16_t in_sport, in_dport;
 };
+
+/* The ICMP errors relayed to real servers and back (as IPVS's
+ * ip_vs_in_icmp()/ip_vs_out_icmp(); source quench is obsolete, RFC 6633). */
+#define PKT_ICMP_DEST_UNREACH  3
+#define PKT_ICMP_TIME_EXCEEDED 11
 
 enum pkt_class pkt_parse(struct pkt *p, uint8_t *data, uint32_t caplen);
 /* Computes p's TCP/UDP checksum from scratch into its header. */

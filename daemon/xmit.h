@@ -41,6 +41,12 @@ struct xmit_ops {
 	enum verdict (*in)(struct xmit_ctx *x, struct pkt *p, struct conn *c);
 	/* a server's reply of c (NAT only; NULL where replies bypass us) */
 	enum verdict (*out)(struct xmit_ctx *x, struct pkt *p, struct conn *c);
+	/* an ICMP error from the client's side about c */
+	enum verdict (*icmp_in)(struct xmit_ctx *x, struct pkt *p,
+				struct conn *c);
+	/* an ICMP error towards the client about c (NULL: passed as is) */
+	enum verdict (*icmp_out)(struct xmit_ctx *x, struct pkt *p,
+				 struct conn *c);
 };
 
 extern const struct xmit_ops xmit_nat, xmit_dr, xmit_tun;

@@ -29,7 +29,7 @@ static void dr_vnet_hdr(struct virtio_net_hdr *vh, struct pkt *p, uint32_t mtu)
 	    p->proto == IPPROTO_TCP ? PKT_TCP_CSUM_OFF : PKT_UDP_CSUM_OFF;
 
 	memset(vh, 0, sizeof(*vh));
-	if (!p->csum_not_ready && !p->gso)
+	if ((!p->csum_not_ready && !p->gso) || p->proto == IPPROTO_ICMP)
 		return; /* complete: nothing for the kernel to do */
 	if (!p->csum_not_ready) {
 		/* GRO merged it and left the first segment's checksum:
@@ -107,4 +107,6 @@ const struct xmit_ops xmit_dr = {
     .name = "dr",
     .in = dr_in,
     .out = NULL, /* replies go from the server to the client directly */
+    .icmp_in = dr_in, /* the error goes to the server unchanged */
+    .icmp_out = NULL,
 };

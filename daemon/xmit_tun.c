@@ -142,7 +142,7 @@ static enum verdict tun_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 	}
 	/* The server's stack gets the inner packet as it is: finish a
 	 * checksum the sender's kernel left to offload. */
-	if (p->csum_not_ready)
+	if (p->csum_not_ready && p->proto != IPPROTO_ICMP)
 		pkt_l4_csum_full(p);
 	if (txbatch_reserve(&x->raw, 1, 0) < 0)
 		return VERDICT_DROP;
@@ -155,4 +155,6 @@ const struct xmit_ops xmit_tun = {
     .name = "tun",
     .in = tun_in,
     .out = NULL, /* replies go from the server to the client directly */
+    .icmp_in = tun_in, /* the error goes to the server unchanged */
+    .icmp_out = NULL,
 };

@@ -18,18 +18,7 @@ topo_direct_return
 for i in 1 2 3; do start_http_server "$i" 80; done
 want=$(sha256sum <"$BIGFILE" | cut -d' ' -f1)
 
-write_conf "$TMP/nfqlb.conf" <<EOF2
-services = (
-  {
-    name = "web";
-    protocol = "tcp";
-    vip = "$VIP"; port = 80;
-    scheduler = "rr";
-    forward = "dr";
-    $(servers_conf 80 1 1 1)
-  }
-);
-EOF2
+single_service web tcp 80 rr dr 80 1 1 1 | write_conf "$TMP/nfqlb.conf"
 start_nfqlb "$TMP/nfqlb.conf"
 
 http_requests 30 >"$TMP/bodies"

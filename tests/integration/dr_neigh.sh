@@ -14,18 +14,7 @@ topo_up 2
 topo_direct_return
 for i in 1 2; do start_http_server "$i" 80; done
 
-write_conf "$TMP/nfqlb.conf" <<EOF2
-services = (
-  {
-    name = "web";
-    protocol = "tcp";
-    vip = "$VIP"; port = 80;
-    scheduler = "rr";
-    forward = "dr";
-    $(servers_conf 80 1 1)
-  }
-);
-EOF2
+single_service web tcp 80 rr dr 80 1 1 | write_conf "$TMP/nfqlb.conf"
 start_nfqlb "$TMP/nfqlb.conf"
 http_requests 4 >"$TMP/bodies"
 assert_counts "$TMP/bodies" "s1=2 s2=2"

@@ -502,6 +502,25 @@ servers_conf() {
 	printf '\n    );\n'
 }
 
+# single_service NAME PROTO PORT SCHEDULER FORWARD SERVER-PORT W1 W2 ... — a
+# services list with one service on $VIP over servers 1..N (for write_conf).
+single_service() {
+	local name=$1 proto=$2 port=$3 sched=$4 fwd=$5 sport=$6
+	shift 6
+	cat <<EOF
+services = (
+  {
+    name = "$name";
+    protocol = "$proto";
+    vip = "$VIP"; port = $port;
+    scheduler = "$sched";
+    forward = "$fwd";
+    $(servers_conf "$sport" "$@")
+  }
+);
+EOF
+}
+
 # http_requests N [PATH [VIP:PORT]] — N fresh connections from the client,
 # one response body (or "ERROR rc=N") per line on stdout.
 http_requests() {

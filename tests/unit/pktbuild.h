@@ -52,17 +52,11 @@ static inline void set16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* Builds an IPv4 packet with a correct IP checksum and, depending on
- * csum_mode, a complete L4 checksum (0), the pseudo-header sum only as
- * CHECKSUM_PARTIAL leaves it (1), or no UDP checksum (2). */
-static inline size_t build(uint8_t *buf, uint8_t proto, const char *src,
-			   uint16_t sport, const char *dst, uint16_t dport,
-			   uint8_t tcp_flags, size_t payload, int csum_mode)
+/* Zeroes tot bytes at buf and writes a 20-byte IPv4 header (DF, TTL 64,
+ * id 0x1234) with its checksum. */
+static inline void ip_header(uint8_t *buf, size_t tot, uint8_t proto,
+			     const char *src, const char *dst)
 {
-	size_t l4h = proto == IPPROTO_TCP ? 20 : 8, l4len = l4h + payload;
-	size_t tot = 20 + l4len;
-	uint8_t *l4 = buf + 20;
-	size_t coff = proto == IPPROTO_TCP ? 16 : 6;
 	uint32_t a;
 
 	memset(buf, 0, tot);
@@ -77,6 +71,21 @@ static inline size_t build(uint8_t *buf, uint8_t proto, const char *src,
 	a = ip4(dst);
 	memcpy(buf + 16, &a, 4);
 	set16(buf + 10, (uint16_t)~fold_be(sum_be(buf, 20, 0)));
+}
+
+/* Builds an IPv4 packet with a correct IP checksum and, depending on
+ * csum_mode, a complete L4 checksum (0), the pseudo-header sum only as
+ * CHECKSUM_PARTIAL leaves it (1), or no UDP checksum (2). */
+static inline size_t build(uint8_t *buf, uint8_t proto, const char *src,
+			   uint16_t sport, const char *dst, uint16_t dport,
+			   uint8_t tcp_flags, size_t payload, int csum_mode)
+{
+	size_t l4h = proto == IPPROTO_TCP ? 20 : 8, l4len = l4h + payload;
+	size_t tot = 20 + l4len;
+	uint8_t *l4 = buf + 20;
+	size_t coff = proto == IPPROTO_TCP ? 16 : 6;
+
+	ip_header(buf, tot, proto, src, dst);
 	set16(l4, sport);
 	set16(l4 + 2, dport);
 	if (proto == IPPROTO_TCP) {

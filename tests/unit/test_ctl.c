@@ -301,9 +301,11 @@ static void test_list_table(void **state)
 	    "  -> 198.51.100.12:8080                   0        0        0    "
 	    "    0        0\n"
 	    "Dropped packets: truncated 0, bad_header 0, fragment 0, "
-	    "unknown_protocol 0, no_server 0, table_full 0, unknown_flow 0, "
+	    "unknown_protocol 0, icmp_not_error 0, icmp_bad_quote 0, "
+	    "no_server 0, table_full 0, unknown_flow 0, "
 	    "method_missing 0, neighbour_unresolved 0, no_route 0, "
-	    "frag_needed 0, too_big 0, gso_unsupported 0\n");
+	    "frag_needed 0, too_big 0, gso_unsupported 0, "
+	    "icmp_unknown_flow 0\n");
 	obuf_free(&b);
 }
 
@@ -335,10 +337,12 @@ static void test_list_json(void **state)
 	    "\"in_bytes\":0,\"out_bytes\":0,\"cps\":0,\"in_pps\":0,"
 	    "\"out_pps\":0,\"in_bps\":0,\"out_bps\":0}]}],"
 	    "\"drops\":{\"truncated\":0,\"bad_header\":0,\"fragment\":0,"
-	    "\"unknown_protocol\":0,\"no_server\":0,\"table_full\":0,"
+	    "\"unknown_protocol\":0,\"icmp_not_error\":0,"
+	    "\"icmp_bad_quote\":0,\"no_server\":0,\"table_full\":0,"
 	    "\"unknown_flow\":0,\"method_missing\":0,"
 	    "\"neighbour_unresolved\":0,\"no_route\":0,\"frag_needed\":0,"
-	    "\"too_big\":0,\"gso_unsupported\":0}}\n");
+	    "\"too_big\":0,\"gso_unsupported\":0,"
+	    "\"icmp_unknown_flow\":0}}\n");
 	obuf_free(&b);
 }
 

@@ -221,9 +221,99 @@ static void test_unknown_and_bad(void **state)
 	assert_int_equal(e->core.counters[PKT_BAD_HEADER], 1);
 }
 
+/* An ICMP error (type 3 code 4) from src to dst quoting the first 28
+ * bytes of the packet quote (built by build()). */
+static size_t icmp_error(uint8_t *buf, const char *src, const char *dst,
+			 const uint8_t *quote)
+{
+	size_t tot = 20 + 8 + 28;
+
+	ip_header(buf, tot, IPPROTO_ICMP, src, dst);
+	buf[20] = 3;
+	buf[21] = 4;
+	set16(buf + 26, 1400);
+	memcpy(buf + 28, quote, 28);
+	set16(buf + 22, (uint16_t)~fold_be(sum_be(buf + 20, tot - 20, 0)));
+	return tot;
+}
+
+static bool icmp_csum_ok(const uint8_t *p, size_t len)
+{
+	return fold_be(sum_be(p + 20, len - 20, 0)) == 0xffff;
+}
+
+/* ICMP errors about a NAT flow, both ways, as ip_vs_nat_icmp(): outer and
+ * quoted addresses and ports rewritten, every checksum right; an error
+ * to the VIP about no flow is dropped, one towards a client about no
+ * flow passes untouched. */
+static void test_icmp_errors(void **state)
+{
+	struct env *e = *state;
+	uint8_t pkt[256], buf[256];
+	bool balanced;
+	size_t n;
+
+	n = build(pkt, IPPROTO_UDP, "192.0.2.2", 40000, "203.0.113.10", 53, 0,
+		  20, 0);
+	assert_int_equal(run(e, pkt, n, CORE_IN, false, &balanced),
+			 VERDICT_MANGLED);
+	/* pkt is now 192.0.2.2:40000 -> 198.51.100.11:8080: a router on the
+	 * servers' side sends "fragmentation needed" about it */
+	n = icmp_error(buf, "198.51.100.1", "192.0.2.2", pkt);
+	assert_int_equal(run(e, buf, n, CORE_OUT, false, &balanced),
+			 VERDICT_MANGLED);
+	assert_true(balanced);
+	expect_addr(buf, 12, "203.0.113.10"); /* from the VIP */
+	expect_addr(buf, 16, "192.0.2.2");
+	expect_addr(buf, 28 + 12, "192.0.2.2");
+	expect_addr(buf, 28 + 16, "203.0.113.10"); /* quote: to the VIP */
+	assert_int_equal(buf[48 + 2] << 8 | buf[48 + 3], 53);
+	assert_true(ip_csum_ok(buf));
+	assert_true(ip_csum_ok(buf + 28));
+	assert_true(icmp_csum_ok(buf, n));
+
+	/* the client's error about the reply it got, VIP:53 -> client */
+	n = build(pkt, IPPROTO_UDP, "203.0.113.10", 53, "192.0.2.2", 40000, 0,
+		  20, 0);
+	n = icmp_error(buf, "192.0.2.2", "203.0.113.10", pkt);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_MANGLED);
+	expect_addr(buf, 16, "198.51.100.11"); /* to the server */
+	expect_addr(buf, 28 + 12, "198.51.100.11");
+	assert_int_equal(buf[48] << 8 | buf[49], 8080);
+	assert_true(ip_csum_ok(buf));
+	assert_true(ip_csum_ok(buf + 28));
+	assert_true(icmp_csum_ok(buf, n));
+
+	/* about flows we do not know */
+	n = build(pkt, IPPROTO_UDP, "203.0.113.10", 53, "192.0.2.9", 40000, 0,
+		  20, 0);
+	n = icmp_error(buf, "192.0.2.9", "203.0.113.10", pkt);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_DROP);
+	assert_int_equal(e->core.counters[CNT_ICMP_UNKNOWN], 1);
+	n = build(pkt, IPPROTO_UDP, "192.0.2.9", 1, "198.51.100.11", 8080, 0,
+		  20, 0);
+	n = icmp_error(buf, "198.51.100.1", "192.0.2.9", pkt);
+	assert_int_equal(run(e, buf, n, CORE_OUT, false, &balanced),
+			 VERDICT_ACCEPT);
+	/* an ICMP echo or a quote without ports is not relayed */
+	buf[20] = 8;
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_DROP);
+	assert_int_equal(e->core.counters[PKT_ICMP_NOT_ERROR], 1);
+	n = icmp_error(buf, "192.0.2.2", "203.0.113.10", pkt);
+	set16(buf + 2, 20 + 8 + 20);
+	assert_int_equal(run(e, buf, 48, CORE_IN, false, &balanced),
+			 VERDICT_DROP);
+	assert_int_equal(e->core.counters[PKT_ICMP_BAD_QUOTE], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_icmp_errors, env_setup,
+					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_complete_csum, env_setup,
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_odd_payload, env_setup,
