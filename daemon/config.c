@@ -482,6 +482,35 @@ static void parse_servers(struct parser *ps, const config_setting_t *ss,
 	}
 }
 
+/* persistence_netmask: "255.255.255.0" (ipvsadm -M) or a prefix length
+ * 0..32; default /32, one template per client address. */
+static void parse_netmask(struct parser *ps, const config_setting_t *ss,
+			  struct service_conf *svc)
+{
+	const config_setting_t *s =
+	    config_setting_get_member(ss, "persistence_netmask");
+	unsigned int len = 32;
+	uint32_t mask;
+
+	svc->persist_mask = 0xffffffff;
+	if (!s)
+		return;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (parse_ipv4(config_setting_get_string(s), &mask) < 0 ||
+		    (~ntohl(mask) & (~ntohl(mask) + 1)) != 0) {
+			perr(ps, s,
+			     "%s: persistence_netmask '%s' is not a netmask "
+			     "(e.g. \"255.255.255.0\" or 24)",
+			     svc->name, config_setting_get_string(s));
+			return;
+		}
+		svc->persist_mask = mask;
+		return;
+	}
+	get_uint(ps, ss, "persistence_netmask", 0, 32, &len);
+	svc->persist_mask = len ? htonl(0xffffffffu << (32 - len)) : 0;
+}
+
 /* flags = [ "sh-port", ... ]: each flag belongs to one scheduler. */
 static void parse_sched_flags(struct parser *ps, const config_setting_t *ss,
 			      struct service_conf *svc)
@@ -551,7 +580,6 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    "health",
 					    NULL};
 	static const char *const later[] = {"fwmark",
-					    "persistence_netmask",
 					    "expire_nodest_conn",
 					    "sorry_server",
 					    "alpha",
@@ -645,9 +673,8 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 		perr(ps, s, "%s: tunnel_source '%s' is not an IPv4 address",
 		     svc->name, str);
 
-	s = get_uint(ps, ss, "persistence", 0, 31536000, &svc->persistence);
-	if (s && svc->persistence > 0)
-		perr(ps, s, "%s: persistence is not supported yet", svc->name);
+	get_uint(ps, ss, "persistence", 0, 31536000, &svc->persistence);
+	parse_netmask(ps, ss, svc);
 
 	svc->health.interval = 2;
 	svc->health.timeout = 1;

@@ -61,8 +61,9 @@ struct service_conf {
 	char scheduler[CONFIG_SCHED_MAX];
 	unsigned int sched_flags; /* SCHED_F_* */
 	enum fwd_method fwd;
-	uint32_t tunnel_source; /* network order; 0: the route's source */
-	unsigned int persistence;
+	uint32_t tunnel_source;	  /* network order; 0: the route's source */
+	unsigned int persistence; /* seconds; 0 = off */
+	uint32_t persist_mask;	  /* persistence_netmask, network order */
 	struct health_conf health;
 	struct server_conf *servers;
 	unsigned int n_servers;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "service.h"
 
 #define CHUNK_CONNS 4096
@@ -28,17 +29,6 @@ static const unsigned int tcp_default_timeouts[TCP_S_LAST] = {
     [TCP_S_CLOSE] = 10,	   [TCP_S_CLOSE_WAIT] = 60,   [TCP_S_LAST_ACK] = 30,
     [TCP_S_LISTEN] = 120,  [TCP_S_SYNACK] = 120,
 };
-
-/* murmur3's finaliser: every input bit reaches every output bit. */
-static inline uint32_t mix32(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
 
 static inline uint32_t tuple_hash(const struct conn_table *t, uint8_t proto,
 				  uint32_t a1, uint16_t p1, uint32_t a2,
@@ -87,6 +77,11 @@ int conn_table_init(struct conn_table *t, uint32_t max, uint32_t seed,
 		free(t->out_hash);
 		return -1;
 	}
+	if (persist_table_init(&t->pt, max, seed) < 0) {
+		free(t->in_hash);
+		free(t->out_hash);
+		return -1;
+	}
 	t->mask = n - 1;
 	t->seed = seed;
 	t->max = max;
@@ -106,6 +101,7 @@ void conn_table_destroy(struct conn_table *t)
 	}
 	free(t->in_hash);
 	free(t->out_hash);
+	persist_table_destroy(&t->pt);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -361,6 +357,9 @@ void conn_del(struct conn_table *t, struct conn *c)
 	else
 		c->dest->inactive_conns--;
 	server_conn_unbound(c->dest);
+	if (c->ctl)
+		persist_unbind(c->ctl);
+	c->ctl = NULL;
 	c->dest = NULL;
 	c->in_next = t->free_list;
 	t->free_list = c;
@@ -399,5 +398,6 @@ unsigned int conn_purge_dest(struct conn_table *t, const struct server *dest)
 			c = next;
 		}
 	}
+	persist_purge_dest(&t->pt, dest);
 	return n;
 }

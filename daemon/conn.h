@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "persist.h"
 #include "proto_tcp.h"
 
 struct server;
@@ -27,7 +28,8 @@ struct conn {
 	struct conn *out_next;		/* chain of the server-side hash */
 	struct conn *tl_prev, *tl_next; /* place in its timeout list */
 	struct server *dest;
-	uint64_t expires; /* monotonic milliseconds */
+	struct persist_tmpl *ctl; /* template it was made under, or NULL */
+	uint64_t expires;	  /* monotonic milliseconds */
 	uint32_t caddr, vaddr, daddr;
 	uint16_t cport, vport, dport;
 	uint8_t proto;
@@ -54,7 +56,8 @@ struct conn_table {
 	struct conn *free_list;
 	struct conn_chunk *chunks;
 	struct conn_tlist tl[CONN_TL_LAST];
-	uint64_t full_drops; /* new flows refused because count == max */
+	uint64_t full_drops;	 /* new flows refused because count == max */
+	struct persist_table pt; /* persistence templates, see persist.h */
 };
 
 int conn_table_init(struct conn_table *t, uint32_t max, uint32_t seed,
@@ -88,7 +91,8 @@ void conn_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
 void conn_del(struct conn_table *t, struct conn *c);
 /* Removes expired entries; returns how many. */
 unsigned int conn_expire(struct conn_table *t, uint64_t now);
-/* Removes every entry bound to dest; returns how many. */
+/* Removes every entry bound to dest, and its persistence templates;
+ * returns how many connections. */
 unsigned int conn_purge_dest(struct conn_table *t, const struct server *dest);
 
 static inline bool conn_is_active(const struct conn *c)

@@ -66,6 +66,7 @@ static void count_traffic(struct traffic_stats *s, bool in, uint32_t bytes)
 static struct conn *schedule_new(struct core *c, struct service *svc,
 				 const struct pkt *p, uint64_t now)
 {
+	struct persist_tmpl *tmpl = NULL;
 	struct server *dest;
 	struct conn *conn;
 
@@ -83,7 +84,18 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 			    svc->name, c->ct->max);
 		return NULL;
 	}
-	dest = svc->sched->schedule(svc, p, now);
+	if (svc->persist_ms) {
+		uint64_t full = c->ct->pt.full_drops;
+
+		tmpl = persist_schedule(&c->ct->pt, svc, p, now);
+		if (!tmpl && c->ct->pt.full_drops != full) {
+			c->counters[CNT_TABLE_FULL]++;
+			return NULL;
+		}
+		dest = tmpl ? tmpl->dest : NULL;
+	} else {
+		dest = svc->sched->schedule(svc, p, now);
+	}
 	if (!dest) {
 		c->counters[CNT_NO_SERVER]++;
 		log_limited(&c->rl_noserver, LOG_LVL_WARNING,
@@ -95,6 +107,10 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 	if (!conn) {
 		c->counters[CNT_TABLE_FULL]++;
 		return NULL;
+	}
+	if (tmpl) {
+		conn->ctl = tmpl;
+		persist_bind(svc, tmpl, now);
 	}
 	dest->stats.conns++;
 	svc->stats.conns++;

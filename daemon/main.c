@@ -227,10 +227,16 @@ static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct daemon *d = w->data;
-	unsigned int n = conn_expire(&d->ct, queue_clock_ms());
+	uint64_t now = queue_clock_ms();
+	unsigned int n = conn_expire(&d->ct, now);
 
 	if (n)
 		log_debug("%u connections expired, %u left", n, d->ct.count);
+	/* after the connections: a template outlives those it controls */
+	n = service_set_expire_templates(&d->svcs, &d->ct, now);
+	if (n)
+		log_debug("%u persistence templates expired, %u left", n,
+			  d->ct.pt.count);
 }
 
 static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)

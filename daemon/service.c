@@ -284,6 +284,8 @@ static int service_configure(struct service *svc, const struct service_conf *sc,
 	svc->fwd = sc->fwd;
 	svc->sched_flags = sc->sched_flags;
 	svc->tunnel_src = sc->tunnel_source;
+	svc->persist_mask = sc->persist_mask;
+	persist_set_timeout(svc, (uint64_t)sc->persistence * 1000);
 	if (service_set_servers(svc, sc, ct) < 0) {
 		log_err("%s: out of memory", svc->name);
 		return -1;
@@ -357,6 +359,16 @@ int service_set_apply(struct service_set *set, const struct config *cfg,
 		}
 	}
 	return rc;
+}
+
+unsigned int service_set_expire_templates(struct service_set *set,
+					  struct conn_table *ct, uint64_t now)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < set->n; i++)
+		n += persist_expire(&ct->pt, set->svcs[i], now);
+	return n;
 }
 
 int service_set_build(struct service_set *set, const struct config *cfg)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "persist.h"
 #include "stats.h"
 
 struct sched_ops;
@@ -56,8 +57,11 @@ struct service {
 	uint32_t tunnel_src; /* VS/TUN outer source; 0: the route's */
 	const struct sched_ops *sched;
 	void *sched_data;
-	unsigned int sched_flags; /* SCHED_F_*, see config.h */
-	struct server **servers;  /* in configuration order */
+	unsigned int sched_flags;  /* SCHED_F_*, see config.h */
+	uint64_t persist_ms;	   /* persistence timeout; 0 = off */
+	uint32_t persist_mask;	   /* persistence_netmask, network order */
+	struct persist_list plist; /* its templates, by expiry */
+	struct server **servers;   /* in configuration order */
 	unsigned int n_servers;
 	struct traffic_stats stats;
 	struct stats_est est;
@@ -110,6 +114,10 @@ int service_set_build(struct service_set *set, const struct config *cfg);
 int service_set_apply(struct service_set *set, const struct config *cfg,
 		      struct conn_table *ct);
 void service_set_free(struct service_set *set, struct conn_table *ct);
+
+/* Removes the persistence templates whose time is up; returns how many. */
+unsigned int service_set_expire_templates(struct service_set *set,
+					  struct conn_table *ct, uint64_t now);
 
 struct service *service_find(const struct service_set *set, uint8_t proto,
 			     uint32_t vip, uint16_t port);

@@ -47,6 +47,13 @@ static const char *const good[] = {
     "                lower_threshold = 5; },\n"
     "              { address = \"198.51.100.12\"; upper_threshold = 4; } );\n"
     "} );\n",
+    /* persistence with a netmask, as a string and as a prefix */
+    "services = (\n"
+    " { name = \"a\"; vip = \"203.0.113.10\"; port = 80; persistence = 300;\n"
+    "   persistence_netmask = \"255.255.255.0\";\n" SERVERS " },\n"
+    " { name = \"b\"; vip = \"203.0.113.10\"; port = 81; persistence = 60;\n"
+    "   persistence_netmask = 16;\n" SERVERS " },\n"
+    " { name = \"c\"; vip = \"203.0.113.10\"; port = 82;\n" SERVERS " } );\n",
     /* no services at all is a valid (idle) director */
     "daemon: { queue = 0; };\n",
 };
@@ -72,6 +79,13 @@ static const struct bad bad[] = {
 	      "5; } ); # <-\n"
 	      "} );\n",
      "lower_threshold without upper_threshold"},
+    {SVC_HEAD "  port = 80; persistence = 60;\n"
+	      "  persistence_netmask = \"255.0.255.0\"; # <-\n" SERVERS
+	      "} );\n",
+     "is not a netmask"},
+    {SVC_HEAD "  port = 80; persistence = 60;\n"
+	      "  persistence_netmask = 33; # <-\n" SERVERS "} );\n",
+     "out of range"},
     {SVC_HEAD "  port = 80; scheduler = \"sh\";\n"
 	      "  flags = [\"sh-port\", \"sh-fallbak\"]; # <-\n" SERVERS
 	      "} );\n",
@@ -128,10 +142,6 @@ static const struct bad bad[] = {
      "health type 'tcp' is not supported yet"},
     {SVC_HEAD "  port = 80; schedular = \"rr\"; # <-\n" SERVERS "} );\n",
      "unknown setting 'schedular'"},
-    {SVC_HEAD
-     "  port = 80; scheduler = \"rr\"; persistence = 30; # <-\n" SERVERS
-     "} );\n",
-     "persistence is not supported yet"},
     {"daemon: { log_level = \"loud\"; }; # <-\n", "unknown log_level"},
     {"daemon: { queues = 4; }; # <-\n", "not supported yet"},
     {"iptables: { chain = \"this-chain-name-is-far-too-long\"; }; # <-\n",
@@ -256,6 +266,22 @@ static void test_thresholds(void **state)
 	free(path);
 }
 
+static void test_persistence(void **state)
+{
+	char *path = write_tmp(good[4]);
+	struct config cfg;
+
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	assert_int_equal(cfg.services[0].persistence, 300);
+	assert_int_equal(cfg.services[0].persist_mask, ip4("255.255.255.0"));
+	assert_int_equal(cfg.services[1].persist_mask, ip4("255.255.0.0"));
+	assert_int_equal(cfg.services[2].persistence, 0);
+	assert_int_equal(cfg.services[2].persist_mask, 0xffffffff);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
 static void test_bad(void **state)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -298,6 +324,7 @@ int main(void)
 	    cmocka_unit_test(test_good_values),
 	    cmocka_unit_test(test_sched_flags),
 	    cmocka_unit_test(test_thresholds),
+	    cmocka_unit_test(test_persistence),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_missing_file),
 	};
