@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <grp.h>
+#include <pwd.h>
 #include <libconfig.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -216,10 +217,16 @@ static char *dup_or_die(const char *s)
 static void parse_daemon(struct parser *ps, const config_setting_t *root,
 			 struct config *cfg)
 {
-	static const char *const known[] = {
-	    "queue",	     "queues",		"control_socket",
-	    "control_group", "max_connections", "log_level",
-	    "checkpoint",    "metrics_listen",	NULL};
+	static const char *const known[] = {"queue",
+					    "queues",
+					    "control_socket",
+					    "control_group",
+					    "max_connections",
+					    "log_level",
+					    "checkpoint",
+					    "metrics_listen",
+					    "user",
+					    NULL};
 	static const char *const ckpt_known[] = {"file", "interval", NULL};
 	const config_setting_t *d = get_group(ps, root, "daemon");
 	const config_setting_t *s, *ck;
@@ -252,6 +259,20 @@ static void parse_daemon(struct parser *ps, const config_setting_t *root,
 			perr(ps, s, "control_group '%s': no such group", str);
 		free(cfg->control_group);
 		cfg->control_group = dup_or_die(str);
+	}
+	str = get_string(ps, d, "user", &s);
+	if (str) {
+		const struct passwd *pw = getpwnam(str);
+
+		if (!pw)
+			perr(ps, s, "user '%s': no such user", str);
+		else if (pw->pw_uid == 0)
+			perr(ps, s,
+			     "user '%s' is root: leave 'user' out to "
+			     "run as root",
+			     str);
+		free(cfg->user);
+		cfg->user = dup_or_die(str);
 	}
 	str = get_string(ps, d, "metrics_listen", &s);
 	if (str &&
@@ -796,6 +817,7 @@ void config_free(struct config *cfg)
 	free(cfg->services);
 	free(cfg->control_socket);
 	free(cfg->control_group);
+	free(cfg->user);
 	free(cfg->ckpt_file);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));

@@ -84,6 +84,7 @@ struct config {
 	unsigned int queues;
 	char *control_socket;
 	char *control_group;   /* NULL: root only */
+	char *user;	       /* NULL: stay root; see privdrop.h */
 	uint32_t metrics_addr; /* network order */
 	uint16_t metrics_port; /* network order; 0 = no HTTP endpoint */
 	unsigned int max_connections;

@@ -21,6 +21,7 @@
 #include "metrics_http.h"
 #include "queue.h"
 #include "notify.h"
+#include "privdrop.h"
 #include "service.h"
 
 struct daemon {
@@ -75,6 +76,7 @@ static void keep_restart_settings(const struct config *cur, struct config *nc)
 		       strcmp(cur->fw_chain, nc->fw_chain) != 0 ||
 		       strcmp(cur->control_socket, nc->control_socket) != 0 ||
 		       !same_str(cur->control_group, nc->control_group) ||
+		       !same_str(cur->user, nc->user) ||
 		       cur->metrics_addr != nc->metrics_addr ||
 		       cur->metrics_port != nc->metrics_port;
 	char *group;
@@ -82,8 +84,8 @@ static void keep_restart_settings(const struct config *cur, struct config *nc)
 	if (!changed)
 		return;
 	log_warn("reload: queue, queues, max_connections, control_socket, "
-		 "control_group, metrics_listen and iptables settings change "
-		 "only with a restart; keeping the running ones");
+		 "control_group, user, metrics_listen and iptables settings "
+		 "change only with a restart; keeping the running ones");
 	nc->queue = cur->queue;
 	nc->queues = cur->queues;
 	nc->max_connections = cur->max_connections;
@@ -97,6 +99,8 @@ static void keep_restart_settings(const struct config *cur, struct config *nc)
 	nc->control_group =
 	    cur->control_group ? strdup(cur->control_group) : NULL;
 	free(group);
+	free(nc->user);
+	nc->user = cur->user ? strdup(cur->user) : NULL;
 	if (strcmp(cur->control_socket, nc->control_socket) != 0) {
 		char *sock = strdup(cur->control_socket);
 
@@ -349,6 +353,10 @@ static int start(struct daemon *d)
 	if (d->cfg.fw_manage && fw_start(&d->fw, &d->cfg) < 0)
 		return -1;
 	if (start_control(d) < 0)
+		return -1;
+	/* Everything that needs root is open: leave it (daemon.user). */
+	if (d->cfg.user &&
+	    (notify_open() < 0 || privdrop_to_user(d->cfg.user) < 0))
 		return -1;
 
 	ev_signal_init(&d->sig_term, on_stop, SIGTERM);

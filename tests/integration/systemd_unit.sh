@@ -17,7 +17,10 @@
 # - the watchdog (a drop-in shortens WatchdogSec to 2 s) keeps it alive;
 # - systemctl reload works (same PID, still balancing);
 # - SIGKILL: Restart=on-failure starts it again, and it balances;
-# - systemctl stop: result success, iptables-save as before the start.
+# - systemctl stop: result success, iptables-save as before the start;
+# - the same daemon as the user nfqlb through the drop-in the docs show
+#   (User=, Group=, AmbientCapabilities=): starts, balances, reloads, and
+#   removes its rules on stop.
 # shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
 source "$(dirname "$0")/../lib/topo.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/container.sh
@@ -149,3 +152,46 @@ rules() { grep -E '^(-A|:[^ ]+ -)' <<<"$1" || true; }
 [[ $(rules "$(ipt_snapshot "$NS_DIRECTOR")") == "$(rules "$snap_before")" ]] ||
 	ct_fail "rules after systemctl stop differ from before the start: $(ipt_snapshot "$NS_DIRECTOR")"
 log "systemctl stop: success, rules and chains removed"
+
+# As the user nfqlb, with the drop-in README.md and nfqlb(8) document.
+ct useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin nfqlb ||
+	fail "useradd nfqlb in the container failed"
+nfqlb_uid=$(ct id -u nfqlb)
+
+# daemon.user cannot work under the shipped unit (no CAP_SETUID in its
+# bounding set): the start fails, says what to do instead, leaves no rule.
+cp "$CT_ROOT/etc/nfqlb/nfqlb.conf" "$TMP/root.conf"
+{ echo 'daemon: { user = "nfqlb"; };'; cat "$TMP/root.conf"; } >"$CT_ROOT/etc/nfqlb/nfqlb.conf"
+if timeout 30 nsenter --target "$CT_INIT" --mount --pid --ipc --uts --net -- systemctl start nfqlb.service 2>/dev/null; then
+	ct_fail "daemon.user under the shipped unit started"
+fi
+ct systemctl stop nfqlb.service 2>/dev/null || true
+ct systemctl reset-failed nfqlb.service 2>/dev/null || true
+ct journalctl -u nfqlb.service -o cat --no-pager | grep -q "use User= and AmbientCapabilities= in the unit instead" ||
+	ct_fail "no hint to use User= in the journal after daemon.user failed under the unit"
+[[ $(rules "$(ipt_snapshot "$NS_DIRECTOR")") == "$(rules "$snap_before")" ]] ||
+	ct_fail "rules left after the failed start with daemon.user: $(ipt_snapshot "$NS_DIRECTOR")"
+cp "$TMP/root.conf" "$CT_ROOT/etc/nfqlb/nfqlb.conf"
+log "daemon.user under the shipped unit: start refused with the hint to use User=, no rule left"
+install -D -m 644 /dev/stdin "$CT_ROOT/etc/systemd/system/nfqlb.service.d/user.conf" <<'EOF'
+[Service]
+User=nfqlb
+Group=nfqlb
+AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW
+EOF
+ct systemctl daemon-reload
+timeout 30 nsenter --target "$CT_INIT" --mount --pid --ipc --uts --net -- systemctl start nfqlb.service ||
+	ct_fail "systemctl start nfqlb as User=nfqlb failed"
+balanced 44004 "as User=nfqlb, right after systemctl start returned"
+pid=$(prop MainPID)
+status=$(ct cat "/proc/$pid/status")
+[[ $(field Uid) == "$nfqlb_uid" ]] || ct_fail "User=nfqlb: the daemon runs as uid $(field Uid), not $nfqlb_uid"
+[[ $(field CapEff) == 0000000000003000 && $(field CapAmb) == 0000000000003000 ]] ||
+	ct_fail "User=nfqlb: CapEff $(field CapEff), CapAmb $(field CapAmb), expected 3000"
+ct systemctl reload nfqlb.service || ct_fail "systemctl reload as User=nfqlb failed"
+balanced 44005 "as User=nfqlb, after systemctl reload"
+ct systemctl stop nfqlb.service || ct_fail "systemctl stop as User=nfqlb failed"
+[[ $(prop Result) == success ]] || ct_fail "stop result as User=nfqlb: $(prop Result)"
+[[ $(rules "$(ipt_snapshot "$NS_DIRECTOR")") == "$(rules "$snap_before")" ]] ||
+	ct_fail "rules left after systemctl stop as User=nfqlb: $(ipt_snapshot "$NS_DIRECTOR")"
+log "User=nfqlb + AmbientCapabilities: uid $nfqlb_uid, caps 3000, balancing, reload, stop with the rules removed"
