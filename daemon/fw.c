@@ -214,6 +214,16 @@ int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 		 cfg->fw_mark, cfg->fw_mark);
 	if (rules_add(out, FW_FILTER, spec) < 0)
 		goto oom;
+	/*
+	 * Fragments: the kernel reassembles IPv4 datagrams before the raw
+	 * table (nf_defrag_ipv4, priority -400), so the queue sees whole
+	 * datagrams with their ports - but only while connection tracking is
+	 * in use in this network namespace. This rule is a no-op (RETURN at
+	 * the end of our chain) whose conntrack match keeps it in use.
+	 */
+	if (rules_add(out, FW_FILTER,
+		      "-m conntrack --ctstate INVALID -j RETURN") < 0)
+		goto oom;
 	for (unsigned int i = 0; i < cfg->n_services; i++) {
 		const struct service_conf *s = &cfg->services[i];
 		const char *p = proto_name(s->proto);

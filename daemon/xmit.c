@@ -17,7 +17,7 @@
 #include "service.h"
 
 #define TX_MSGS	    256
-#define DR_ARENA    4096	      /* DR sends from the queue's buffers */
+#define DR_ARENA    (256 * 1024) /* fragments; frames come from the queue */
 #define RAW_ARENA   (2 * 1024 * 1024) /* TUN builds segments and fragments */
 #define SOCK_SNDBUF (4 * 1024 * 1024)
 

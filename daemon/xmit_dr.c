@@ -20,6 +20,7 @@
 
 #include "core.h"
 #include "csum.h"
+#include "ipfrag.h"
 #include "xmit.h"
 
 /* The virtio-net header for p: checksum to finish, segment size. */
@@ -51,13 +52,60 @@ static void dr_vnet_hdr(struct virtio_net_hdr *vh, struct pkt *p, uint32_t mtu)
 	}
 }
 
-static enum verdict dr_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
+/* Queues one frame to h: the header slot's virtio-net header (set by the
+ * caller through vh, or zero) and Ethernet header, then data. */
+static struct virtio_net_hdr *dr_frame(struct xmit_ctx *x,
+				       const struct nexthop *h,
+				       const uint8_t *data, uint32_t len)
 {
 	union txb_addr to = {.ll = {.sll_family = AF_PACKET}};
-	struct virtio_net_hdr *vh;
+	uint8_t *hdr = txbatch_hdr(&x->dr);
+	struct virtio_net_hdr *vh = (struct virtio_net_hdr *)hdr;
+	struct ethhdr *eth = (struct ethhdr *)(hdr + sizeof(*vh));
+
+	memset(vh, 0, sizeof(*vh));
+	memcpy(eth->h_dest, h->mac, ETH_ALEN);
+	memcpy(eth->h_source, h->ifmac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+	to.ll.sll_ifindex = h->ifindex;
+	to.ll.sll_protocol = htons(ETH_P_IP);
+	to.ll.sll_halen = ETH_ALEN;
+	memcpy(to.ll.sll_addr, h->mac, ETH_ALEN);
+	txbatch_add(&x->dr, sizeof(*vh) + ETH_HLEN, data, len, &to,
+		    sizeof(to.ll));
+	return vh;
+}
+
+/* A datagram the kernel reassembled before the queue (see fw.c), too big
+ * for the wire and without DF: sent in fragments. */
+static enum verdict dr_fragmented(struct xmit_ctx *x, const struct pkt *p,
+				  const struct conn *c, const struct nexthop *h)
+{
+	size_t space = ip_fragment_space(p->data, p->len, h->mtu);
+	uint32_t lens[64];
+	uint8_t *frags;
+	int n;
+
+	if (!space || txbatch_reserve(&x->dr, 64, space) < 0) {
+		xmit_drop(x, c, CNT_TOO_BIG, "too big to fragment");
+		return VERDICT_DROP;
+	}
+	frags = txbatch_alloc(&x->dr, space);
+	n = ip_fragment(p->data, p->len, h->mtu, frags, space, lens, 64);
+	if (n < 0) {
+		xmit_drop(x, c, CNT_TOO_BIG, "cannot fragment");
+		return VERDICT_DROP;
+	}
+	for (int i = 0; i < n; i++) {
+		dr_frame(x, h, frags, lens[i]);
+		frags += lens[i];
+	}
+	return VERDICT_DROP;
+}
+
+static enum verdict dr_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
+{
 	struct nexthop *h;
-	struct ethhdr *eth;
-	uint8_t *hdr;
 
 	switch (neigh_resolve(&x->neigh, c->daddr, true, x->now, &h)) {
 	case NH_OK:
@@ -79,34 +127,22 @@ static enum verdict dr_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 	}
 	if (!p->gso && p->len > h->mtu) {
 		/* as ip_vs_dr_xmit()'s MTU check */
-		if (pkt_df(p))
+		if (pkt_df(p)) {
 			xmit_frag_needed(x, p, h->mtu);
-		else
-			xmit_drop(x, c, CNT_TOO_BIG, "larger than the MTU");
-		return VERDICT_DROP;
+			return VERDICT_DROP;
+		}
+		return dr_fragmented(x, p, c, h);
 	}
 	if (txbatch_reserve(&x->dr, 1, 0) < 0)
 		return VERDICT_DROP;
-	hdr = txbatch_hdr(&x->dr);
-	vh = (struct virtio_net_hdr *)hdr;
-	dr_vnet_hdr(vh, p, h->mtu);
-	eth = (struct ethhdr *)(hdr + sizeof(*vh));
-	memcpy(eth->h_dest, h->mac, ETH_ALEN);
-	memcpy(eth->h_source, h->ifmac, ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-	to.ll.sll_ifindex = h->ifindex;
-	to.ll.sll_protocol = htons(ETH_P_IP);
-	to.ll.sll_halen = ETH_ALEN;
-	memcpy(to.ll.sll_addr, h->mac, ETH_ALEN);
-	txbatch_add(&x->dr, sizeof(*vh) + ETH_HLEN, p->data, p->len, &to,
-		    sizeof(to.ll));
+	dr_vnet_hdr(dr_frame(x, h, p->data, p->len), p, h->mtu);
 	return VERDICT_DROP;
 }
 
 const struct xmit_ops xmit_dr = {
     .name = "dr",
     .in = dr_in,
-    .out = NULL, /* replies go from the server to the client directly */
+    .out = NULL,      /* replies go from the server to the client directly */
     .icmp_in = dr_in, /* the error goes to the server unchanged */
     .icmp_out = NULL,
 };

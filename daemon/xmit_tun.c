@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "ipfrag.h"
 #include "ipip.h"
 #include "service.h"
 #include "tcp_seg.h"
@@ -82,19 +83,22 @@ static enum verdict tun_fragmented(struct xmit_ctx *x, struct pkt *p,
 				   const union txb_addr *to)
 {
 	uint32_t total = IPIP_HLEN + p->len, lens[64];
-	size_t space = ipip_fragment_space(total, mtu);
-	uint8_t *whole, *frags;
+	uint8_t hdr[IPIP_HLEN], *whole, *frags;
+	size_t space;
 	int n;
 
-	if (txbatch_reserve(&x->raw, 64, total + space) < 0) {
+	/* the space only depends on the outer header's length */
+	ipip_outer_write(hdr, o, p->len);
+	space = ip_fragment_space(hdr, total, mtu);
+	if (!space || txbatch_reserve(&x->raw, 64, total + space) < 0) {
 		xmit_drop(x, c, CNT_TOO_BIG, "too big to fragment");
 		return VERDICT_DROP;
 	}
 	whole = txbatch_alloc(&x->raw, total);
 	frags = txbatch_alloc(&x->raw, space);
-	ipip_outer_write(whole, o, p->len);
+	memcpy(whole, hdr, IPIP_HLEN);
 	memcpy(whole + IPIP_HLEN, p->data, p->len);
-	n = ipip_fragment(whole, total, mtu, frags, space, lens, 64);
+	n = ip_fragment(whole, total, mtu, frags, space, lens, 64);
 	if (n < 0) {
 		xmit_drop(x, c, CNT_TOO_BIG, "cannot fragment");
 		return VERDICT_DROP;
@@ -154,7 +158,7 @@ static enum verdict tun_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 const struct xmit_ops xmit_tun = {
     .name = "tun",
     .in = tun_in,
-    .out = NULL, /* replies go from the server to the client directly */
+    .out = NULL,       /* replies go from the server to the client directly */
     .icmp_in = tun_in, /* the error goes to the server unchanged */
     .icmp_out = NULL,
 };

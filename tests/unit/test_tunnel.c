@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "icmp.h"
+#include "ipfrag.h"
 #include "ipip.h"
 #include "neigh.h"
 #include "pkt.h"
@@ -76,7 +77,7 @@ static void test_outer_fragments(void **state)
 	inner[6] = 0; /* no DF */
 	ipip_outer_write(whole, &o, (uint32_t)len);
 	memcpy(whole + IPIP_HLEN, inner, len);
-	n = ipip_fragment(whole, total, 1500, out, sizeof(out), lens, 8);
+	n = ip_fragment(whole, total, 1500, out, sizeof(out), lens, 8);
 	assert_int_equal(n, 2);
 	for (int i = 0; i < n; i++) {
 		uint16_t fo = get16(f + 6);
@@ -86,7 +87,7 @@ static void test_outer_fragments(void **state)
 		assert_int_equal(get16(f + 2), lens[i]);
 		assert_int_equal(get16(f + 4), 7);
 		assert_int_equal((fo & 0x1fff) * 8, off);
-		assert_int_equal(!!(fo & IP_MF), i + 1 < n);
+		assert_int_equal(!!(fo & 0x2000), i + 1 < n);
 		assert_memory_equal(f + IPIP_HLEN, whole + IPIP_HLEN + off,
 				    lens[i] - IPIP_HLEN);
 		if (i + 1 < n)
@@ -98,10 +99,10 @@ static void test_outer_fragments(void **state)
 	/* a DF packet is never fragmented, nor is anything into a tiny MTU */
 	whole[6] = 0x40;
 	assert_int_equal(
-	    ipip_fragment(whole, total, 1500, out, sizeof(out), lens, 8), -1);
+	    ip_fragment(whole, total, 1500, out, sizeof(out), lens, 8), -1);
 	whole[6] = 0;
 	assert_int_equal(
-	    ipip_fragment(whole, total, 24, out, sizeof(out), lens, 8), -1);
+	    ip_fragment(whole, total, 24, out, sizeof(out), lens, 8), -1);
 }
 
 /* A super-packet of 10000 payload bytes cut at mss 1400: 8 segments whose
