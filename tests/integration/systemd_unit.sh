@@ -15,6 +15,8 @@
 #   and /run/nfqlb writable, and iptables-legacy's /run/xtables.lock can be
 #   created and locked;
 # - the watchdog (a drop-in shortens WatchdogSec to 2 s) keeps it alive;
+# - nfqlbctl reaches the daemon on the default socket /run/nfqlb/nfqlb.sock
+#   (0600 root, in the unit's RuntimeDirectory) and counts the requests;
 # - systemctl reload works (same PID, still balancing);
 # - SIGKILL: Restart=on-failure starts it again, and it balances;
 # - systemctl stop: result success, iptables-save as before the start;
@@ -57,6 +59,7 @@ ct_boot "$NS_DIRECTOR"
 
 # Installed as the package does, with the daemon's default paths.
 install -D -m 755 "$NFQLB" "$CT_ROOT/usr/sbin/nfqlb"
+install -D -m 755 "$TOP/nfqlbctl" "$CT_ROOT/usr/sbin/nfqlbctl"
 install -D -m 644 "$UNIT" "$CT_ROOT/etc/systemd/system/nfqlb.service"
 for page in "$TOP"/man/*.[58]; do # the unit's Documentation=
 	install -D -m 644 "$page" "$CT_ROOT/usr/share/man/man${page##*.}/${page##*/}"
@@ -105,6 +108,14 @@ n=$(ct journalctl -u nfqlb.service -o cat --no-pager | grep -c 'services on queu
 
 http_requests 6 >"$TMP/bodies"
 assert_counts "$TMP/bodies" "s1=2 s2=2 s3=2"
+
+# nfqlbctl on the default socket in the unit's RuntimeDirectory.
+[[ $(ct stat -c '%a %U' /run/nfqlb/nfqlb.sock) == "600 root" ]] ||
+	ct_fail "control socket: $(ct stat -c '%a %U' /run/nfqlb/nfqlb.sock 2>&1)"
+ct nfqlbctl --json list | "$PY" -c 'import json,sys
+s = {x["name"]: x for x in json.load(sys.stdin)["services"]}
+assert s["web"]["conns"] == 6 and s["dns"]["conns"] >= 1, s' || ct_fail "nfqlbctl list in the container"
+log "nfqlbctl: /run/nfqlb/nfqlb.sock 0600 root, list counts the 6 requests"
 
 # What the sandbox left the daemon.
 status=$(ct cat "/proc/$pid/status")
