@@ -307,6 +307,7 @@ size_t ckpt_encode(const struct conn_table *t, uint64_t now_ms,
 			    .cport = c->cport,
 			    .vport = c->vport,
 			    .dport = c->dport,
+			    .fwmark = c->dest->svc->fwmark,
 			    .timeout_ms = clamp32(l->timeout_ms),
 			};
 
@@ -497,14 +498,15 @@ static void restore_one(const struct ckpt_rec *r, struct conn_table *t,
 		st->expired++;
 		return;
 	}
-	/* firewall-mark services do not exist yet: such a flow has none */
-	svc =
-	    r->fwmark ? NULL : service_find(svcs, r->proto, r->vaddr, r->vport);
+	svc = r->fwmark ? service_find_fwmark(svcs, r->proto, r->fwmark)
+			: service_find(svcs, r->proto, r->vaddr, r->vport);
 	if (!svc) {
 		st->no_service++;
 		return;
 	}
 	dest = server_find(svc, r->daddr, r->dport);
+	if (!dest && svc->fwmark) /* a server that keeps the client's port */
+		dest = server_find(svc, r->daddr, 0);
 	if (!dest) {
 		st->no_server++;
 		return;

@@ -503,6 +503,43 @@ static void parse_servers(struct parser *ps, const config_setting_t *ss,
 	}
 }
 
+/*
+ * What the service catches: vip and port, or (ipvsadm -f) fwmark, the
+ * packet mark the operator's rules set, instead of both.
+ */
+static void parse_service_key(struct parser *ps, const config_setting_t *ss,
+			      struct service_conf *svc)
+{
+	const config_setting_t *s, *fw;
+	const char *str;
+	unsigned int port = 0;
+
+	fw = get_uint(ps, ss, "fwmark", 1, 0xffffffffLL, &svc->fwmark);
+	if (fw) {
+		svc->key_line = (int)config_setting_source_line(fw);
+		if (config_setting_get_member(ss, "vip"))
+			perr(ps, config_setting_get_member(ss, "vip"),
+			     "%s: a fwmark service takes no vip", svc->name);
+		if (config_setting_get_member(ss, "port"))
+			perr(ps, config_setting_get_member(ss, "port"),
+			     "%s: a fwmark service takes no port (servers "
+			     "without a port keep the client's)",
+			     svc->name);
+		return;
+	}
+	str = get_string(ps, ss, "vip", &s);
+	if (!s)
+		perr(ps, ss, "%s: 'vip' (or 'fwmark') is required", svc->name);
+	else if (str && parse_ipv4(str, &svc->vip) < 0)
+		perr(ps, s, "%s: vip '%s' is not an IPv4 address", svc->name,
+		     str);
+	s = get_uint(ps, ss, "port", 1, 65535, &port);
+	if (!s)
+		perr(ps, ss, "%s: 'port' is required", svc->name);
+	svc->key_line = s ? (int)config_setting_source_line(s) : svc->line;
+	svc->port = (uint16_t)port;
+}
+
 /* persistence_netmask: "255.255.255.0" (ipvsadm -M) or a prefix length
  * 0..32; default /32, one template per client address. */
 static void parse_netmask(struct parser *ps, const config_setting_t *ss,
@@ -600,8 +637,7 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    "servers",
 					    "health",
 					    NULL};
-	static const char *const later[] = {"fwmark",
-					    "expire_nodest_conn",
+	static const char *const later[] = {"expire_nodest_conn",
 					    "sorry_server",
 					    "alpha",
 					    "offload",
@@ -609,7 +645,6 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    NULL};
 	const config_setting_t *s;
 	const char *str;
-	unsigned int port = 0;
 
 	svc->line = (int)config_setting_source_line(ss);
 	if (!config_setting_is_group(ss)) {
@@ -644,17 +679,7 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 			     svc->name, str);
 	}
 
-	str = get_string(ps, ss, "vip", &s);
-	if (!s)
-		perr(ps, ss, "%s: 'vip' is required", svc->name);
-	else if (str && parse_ipv4(str, &svc->vip) < 0)
-		perr(ps, s, "%s: vip '%s' is not an IPv4 address", svc->name,
-		     str);
-	s = get_uint(ps, ss, "port", 1, 65535, &port);
-	if (!s)
-		perr(ps, ss, "%s: 'port' is required", svc->name);
-	svc->key_line = s ? (int)config_setting_source_line(s) : svc->line;
-	svc->port = (uint16_t)port;
+	parse_service_key(ps, ss, svc);
 
 	/* IPVS's default when ipvsadm is given no -s */
 	snprintf(svc->scheduler, sizeof(svc->scheduler), "wlc");
@@ -732,6 +757,11 @@ static void parse_services(struct parser *ps, const config_setting_t *root,
 		struct service_conf *svc = &cfg->services[i];
 
 		parse_service(ps, ss, svc);
+		if (svc->fwmark & cfg->fw_mark)
+			perr_at(ps, svc->key_line,
+				"%s: fwmark 0x%x overlaps iptables.mark 0x%x, "
+				"the bit nfqlb sets on balanced packets",
+				svc->name, svc->fwmark, cfg->fw_mark);
 		for (unsigned int j = 0; j < i; j++) {
 			const struct service_conf *o = &cfg->services[j];
 
@@ -740,6 +770,13 @@ static void parse_services(struct parser *ps, const config_setting_t *root,
 					"service name '%s' is already used at "
 					"line %d",
 					svc->name, o->line);
+			else if (svc->fwmark && o->fwmark == svc->fwmark &&
+				 o->proto == svc->proto)
+				perr_at(ps, svc->key_line,
+					"%s: %s fwmark %u is already service "
+					"'%s' (line %d)",
+					svc->name, proto_name(svc->proto),
+					svc->fwmark, o->name, o->line);
 			else if (o->proto == svc->proto && o->vip == svc->vip &&
 				 o->port == svc->port && svc->port != 0)
 				perr_at(ps, svc->key_line,

@@ -46,7 +46,7 @@ struct health_conf {
 
 struct server_conf {
 	uint32_t addr;	 /* network order */
-	uint16_t port;	 /* host order */
+	uint16_t port;	 /* host order; 0: the client's (fwmark services) */
 	uint32_t weight; /* 0..65535; 0 = quiescent */
 	/* connection limits (ipvsadm -x, -y); 0 = none */
 	unsigned int u_threshold, l_threshold;
@@ -55,9 +55,10 @@ struct server_conf {
 
 struct service_conf {
 	char name[CONFIG_NAME_MAX];
-	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	uint32_t vip;  /* network order */
-	uint16_t port; /* host order */
+	uint8_t proto;	 /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t vip;	 /* network order */
+	uint16_t port;	 /* host order; 0 with fwmark */
+	uint32_t fwmark; /* instead of vip and port; 0 = none */
 	char scheduler[CONFIG_SCHED_MAX];
 	unsigned int sched_flags; /* SCHED_F_* */
 	enum fwd_method fwd;

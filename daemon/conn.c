@@ -228,7 +228,7 @@ struct conn *conn_new(struct conn_table *t, uint8_t proto, uint32_t caddr,
 	c->vaddr = vaddr;
 	c->vport = vport;
 	c->daddr = dest->addr;
-	c->dport = dest->port;
+	c->dport = dest->port ? dest->port : vport; /* 0: fwmark, keep */
 	c->dest = dest;
 	c->fwd = fwd;
 	c->state = TCP_S_NONE;

@@ -125,9 +125,14 @@ static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 	const struct xmit_ops *x;
 
 	if (!conn) {
+		/* as IPVS's ip_vs_service_find(): the mark first */
 		struct service *svc =
-		    service_find(c->svcs, p->proto, p->daddr, p->dport);
+		    p->mark ? service_find_fwmark(c->svcs, p->proto, p->mark)
+			    : NULL;
 
+		if (!svc)
+			svc =
+			    service_find(c->svcs, p->proto, p->daddr, p->dport);
 		if (!svc) {
 			c->counters[CNT_NOT_SERVICE]++;
 			return VERDICT_ACCEPT;
@@ -237,6 +242,7 @@ enum verdict core_packet(struct core *c, const struct core_pkt *cp,
 	}
 	p.csum_not_ready = cp->csum_not_ready;
 	p.gso = cp->gso;
+	p.mark = cp->mark;
 	c->counters[PKT_OK]++;
 	if (c->xmit)
 		c->xmit->now = now;

@@ -50,6 +50,7 @@ struct core_pkt {
 	uint8_t *data;
 	uint32_t len;
 	enum core_dir dir;
+	uint32_t mark; /* the packet's netfilter mark (fwmark services) */
 	bool csum_not_ready;
 	bool gso;
 };

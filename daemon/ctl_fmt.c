@@ -218,9 +218,10 @@ static void json_service(struct obuf *b, const struct service *svc,
 	obuf_json_str(b, svc->name);
 	obuf_printf(b,
 		    ",\"protocol\":\"%s\",\"vip\":\"%s\",\"port\":%u,"
-		    "\"fwmark\":0,\"scheduler\":\"%s\",\"forward\":\"%s\",",
+		    "\"fwmark\":%u,\"scheduler\":\"%s\",\"forward\":\"%s\",",
 		    proto_name(svc->proto), ip_str(svc->vip, a),
-		    ntohs(svc->port), svc->sched ? svc->sched->name : "?",
+		    ntohs(svc->port), svc->fwmark,
+		    svc->sched ? svc->sched->name : "?",
 		    fwd_method_name(svc->fwd));
 	service_conns(svc, &active, &inactive);
 	json_counters(b, active, inactive, &svc->stats, &svc->est, flags);

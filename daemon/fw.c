@@ -13,6 +13,14 @@
  *   filter FORWARD -> CHAIN: accepts packets the daemon marked as balanced,
  *     so a default-DROP FORWARD policy does not drop the first packet of a
  *     flow that no longer carries the VIP the operator's rules name.
+ *   mangle PREROUTING -> CHAIN_FWM, appended last: client packets carrying
+ *     the mark of a firewall-mark service. The operator sets that mark in
+ *     mangle PREROUTING (as for IPVS), which runs after raw, so the raw
+ *     chain cannot see it; our jump comes after the operator's rules.
+ *     That is after conntrack too: conntrack records such a flow under
+ *     its original destination, so the real server's NAT replies are
+ *     unknown (INVALID) to it, and CHAIN in filter FORWARD accepts them
+ *     by their source, before anything else.
  *
  * Changes go through one iptables-restore --noflush per change with only
  * the lines that differ: a reload never rebuilds rules (with iptables-nft,
@@ -38,13 +46,21 @@ static const char *const table_names[FW_TABLE_LAST] = {
     [FW_RAW] = "raw",
     [FW_MANGLE] = "mangle",
     [FW_FILTER] = "filter",
+    [FW_MANGLE_PRE] = "mangle",
 };
 
 static const char *const hook_chains[FW_TABLE_LAST] = {
     [FW_RAW] = "PREROUTING",
     [FW_MANGLE] = "POSTROUTING",
     [FW_FILTER] = "FORWARD",
+    [FW_MANGLE_PRE] = "PREROUTING",
 };
+
+/* Our chain in slot t. */
+static const char *slot_chain(const struct fw *fw, int t)
+{
+	return t == FW_MANGLE_PRE ? fw->chain_fwm : fw->chain;
+}
 
 /*
  * Runs argv with input on its stdin; its stdout goes to out (may be NULL),
@@ -168,8 +184,21 @@ static int rules_add(struct fw_rules *r, enum fw_table t, const char *spec)
 		return -1;
 	r->v = nv;
 	r->v[r->n].table = t;
+	r->v[r->n].first = false;
 	snprintf(r->v[r->n].spec, sizeof(r->v[r->n].spec), "%s", spec);
 	r->n++;
+	return 0;
+}
+
+/* As rules_add, for a rule that goes before the chain's others (-I). */
+static int rules_add_first(struct fw_rules *r, enum fw_table t,
+			   const char *spec)
+{
+	if (rules_add(r, t, spec) < 0)
+		return -1;
+	for (unsigned int i = 0; i < r->n; i++)
+		if (r->v[i].table == t && strcmp(r->v[i].spec, spec) == 0)
+			r->v[i].first = true;
 	return 0;
 }
 
@@ -205,6 +234,50 @@ static int icmp_rules_add(struct fw_rules *out, enum fw_table t,
 	return 0;
 }
 
+/*
+ * A firewall-mark service: its marked client packets (mangle PREROUTING);
+ * for NAT, its servers' replies, queued as any NAT reply and accepted in
+ * filter FORWARD (conntrack does not know them, see the top). A server
+ * without a port keeps the client's: its replies come from any port.
+ */
+static int fwmark_rules_add(struct fw_rules *out, const struct config *cfg,
+			    const struct service_conf *s)
+{
+	const char *p = proto_name(s->proto);
+	char spec[160], sport[32], a[INET_ADDRSTRLEN];
+
+	snprintf(spec, sizeof(spec),
+		 "-p %s -m mark --mark 0x%x -j NFQUEUE --queue-num %u", p,
+		 s->fwmark, cfg->queue);
+	if (rules_add(out, FW_MANGLE_PRE, spec) < 0)
+		return -1;
+	if (s->fwd != FWD_NAT)
+		return 0;
+	if (icmp_rules_add(out, FW_MANGLE, NULL, cfg->queue) < 0)
+		return -1;
+	for (unsigned int j = 0; j < s->n_servers; j++) {
+		const struct server_conf *sv = &s->servers[j];
+
+		inet_ntop(AF_INET, &sv->addr, a, sizeof(a));
+		sport[0] = '\0';
+		if (sv->port)
+			snprintf(sport, sizeof(sport), " -m %s --sport %u", p,
+				 sv->port);
+		snprintf(spec, sizeof(spec),
+			 "-s %s/32 -p %s%s -j NFQUEUE --queue-num %u", a, p,
+			 sport, cfg->queue);
+		if (rules_add(out, FW_MANGLE, spec) < 0)
+			return -1;
+		/* first: before the conntrack RETURN rule, as these replies
+		 * are INVALID to conntrack (a SYN-ACK it saw no SYN for) */
+		snprintf(spec, sizeof(spec), "-s %s/32 -p %s%s -j ACCEPT", a, p,
+			 sport);
+		if (rules_add_first(out, FW_FILTER, spec) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 {
 	char spec[160], a[INET_ADDRSTRLEN];
@@ -228,6 +301,11 @@ int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 		const struct service_conf *s = &cfg->services[i];
 		const char *p = proto_name(s->proto);
 
+		if (s->fwmark) {
+			if (fwmark_rules_add(out, cfg, s) < 0)
+				goto oom;
+			continue;
+		}
 		inet_ntop(AF_INET, &s->vip, a, sizeof(a));
 		snprintf(spec, sizeof(spec),
 			 "-d %s/32 -p %s -m %s --dport %u -j NFQUEUE "
@@ -278,7 +356,9 @@ static void script_rules(FILE *f, const char *cmd, const char *chain,
 		if (r->v[i].table != t ||
 		    (unless && rules_has(unless, &r->v[i])))
 			continue;
-		fprintf(f, "%s %s %s\n", cmd, chain, r->v[i].spec);
+		fprintf(f, "%s %s %s\n",
+			strcmp(cmd, "-A") == 0 && r->v[i].first ? "-I" : cmd,
+			chain, r->v[i].spec);
 		(*count)++;
 	}
 }
@@ -312,7 +392,7 @@ static int fw_snapshot(struct fw *fw, bool stale[FW_TABLE_LAST])
 
 		fw->table_existed[t] = sect != NULL;
 		snprintf(jump, sizeof(jump), "\n-A %s -j %s\n", hook_chains[t],
-			 fw->chain);
+			 slot_chain(fw, t));
 		j = sect ? strstr(sect, jump) : NULL;
 		stale[t] = j && (!end || j < end);
 	}
@@ -327,13 +407,14 @@ static void remove_stale(const struct fw *fw, const bool stale[FW_TABLE_LAST])
 
 		if (!stale[t])
 			continue;
+		const char *c = slot_chain(fw, t);
+
 		log_warn("iptables: removing chain %s left in table %s by an "
 			 "earlier run",
-			 fw->chain, table_names[t]);
+			 c, table_names[t]);
 		snprintf(script, sizeof(script),
 			 "*%s\n-D %s -j %s\n-F %s\n-X %s\nCOMMIT\n",
-			 table_names[t], hook_chains[t], fw->chain, fw->chain,
-			 fw->chain);
+			 table_names[t], hook_chains[t], c, c, c);
 		restore(script);
 	}
 }
@@ -363,15 +444,21 @@ static int fw_apply(struct fw *fw, const struct config *cfg, bool create)
 		return -1;
 	}
 	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		const char *c = slot_chain(fw, t);
+
 		fprintf(f, "*%s\n", table_names[t]);
 		if (create)
-			fprintf(f, ":%s - [0:0]\n", fw->chain);
-		script_rules(f, "-A", fw->chain, &want, &fw->rules,
-			     (enum fw_table)t, &n);
-		script_rules(f, "-D", fw->chain, &fw->rules, &want,
-			     (enum fw_table)t, &n);
+			fprintf(f, ":%s - [0:0]\n", c);
+		script_rules(f, "-A", c, &want, &fw->rules, (enum fw_table)t,
+			     &n);
+		script_rules(f, "-D", c, &fw->rules, &want, (enum fw_table)t,
+			     &n);
+		/* first in its hook, but the fwmark chain last: after the
+		 * operator's rules that set the marks */
 		if (create)
-			fprintf(f, "-I %s -j %s\n", hook_chains[t], fw->chain);
+			fprintf(f, "-%c %s -j %s\n",
+				t == FW_MANGLE_PRE ? 'A' : 'I', hook_chains[t],
+				c);
 		fprintf(f, "COMMIT\n");
 	}
 	fclose(f);
@@ -394,6 +481,8 @@ int fw_start(struct fw *fw, const struct config *cfg)
 
 	memset(fw, 0, sizeof(*fw));
 	snprintf(fw->chain, sizeof(fw->chain), "%s", cfg->fw_chain);
+	snprintf(fw->chain_fwm, sizeof(fw->chain_fwm), "%.24s_FWM",
+		 cfg->fw_chain);
 	fw->mark = cfg->fw_mark;
 	if (fw_snapshot(fw, stale) < 0)
 		return -1;
@@ -447,17 +536,20 @@ void fw_stop(struct fw *fw)
 		return;
 	f = open_memstream(&script, &size);
 	if (f) {
-		for (int t = 0; t < FW_TABLE_LAST; t++)
+		for (int t = 0; t < FW_TABLE_LAST; t++) {
+			const char *c = slot_chain(fw, t);
+
 			fprintf(f, "*%s\n-D %s -j %s\n-F %s\n-X %s\nCOMMIT\n",
-				table_names[t], hook_chains[t], fw->chain,
-				fw->chain, fw->chain);
+				table_names[t], hook_chains[t], c, c, c);
+		}
 		fclose(f);
 		if (restore(script) == 0)
 			log_info("iptables: chain %s removed", fw->chain);
 		free(script);
 	}
 	for (int t = 0; t < FW_TABLE_LAST; t++) {
-		if (fw->table_existed[t] ||
+		/* FW_MANGLE_PRE shares FW_MANGLE's table */
+		if (t == FW_MANGLE_PRE || fw->table_existed[t] ||
 		    !table_is_pristine((enum fw_table)t))
 			continue;
 		if (fw_nft_delete_table(table_names[t]) < 0)

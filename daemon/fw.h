@@ -6,10 +6,18 @@
 
 #include "config.h"
 
-enum fw_table { FW_RAW = 0, FW_MANGLE, FW_FILTER, FW_TABLE_LAST };
+/* Where our chains hang: a table and one of its hooks each. */
+enum fw_table {
+	FW_RAW = 0,    /* raw PREROUTING: client packets to VIP:port */
+	FW_MANGLE,     /* mangle POSTROUTING: NAT replies */
+	FW_FILTER,     /* filter FORWARD: accept what we balanced */
+	FW_MANGLE_PRE, /* mangle PREROUTING, last: fwmark services */
+	FW_TABLE_LAST,
+};
 
 struct fw_rule {
 	enum fw_table table;
+	bool first;	/* added with -I: before the chain's other rules */
 	char spec[160]; /* match and target, without "-A CHAIN" */
 };
 
@@ -21,6 +29,7 @@ struct fw_rules {
 struct fw {
 	bool active; /* our chains are installed */
 	char chain[CONFIG_CHAIN_MAX];
+	char chain_fwm[CONFIG_CHAIN_MAX]; /* FW_MANGLE_PRE's: "<chain>_FWM" */
 	uint32_t mark;
 	bool table_existed[FW_TABLE_LAST]; /* before we started */
 	struct fw_rules rules;		   /* what is installed now */

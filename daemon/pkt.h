@@ -35,6 +35,7 @@ struct pkt {
 	uint16_t sport, dport;
 	uint8_t *l4;	     /* transport header */
 	uint32_t l4len;	     /* transport header + payload */
+	uint32_t mark;	     /* netfilter mark, from the queue */
 	bool csum_not_ready; /* checksum is the pseudo-header sum only */
 	bool gso;	     /* a segmentation offload super-packet */
 	/* ICMP errors (proto IPPROTO_ICMP): the packet they quote, which

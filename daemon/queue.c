@@ -111,7 +111,8 @@ static int queue_buffers(struct queue *q)
 	q->rx = malloc((size_t)RX_BATCH * RX_BUF);
 	q->msgs = calloc(RX_BATCH, sizeof(*q->msgs));
 	q->iov = calloc(RX_BATCH, sizeof(*q->iov));
-	q->tx = calloc(1, TX_BUF); /* libmnl leaves attribute padding unwritten */
+	q->tx =
+	    calloc(1, TX_BUF); /* libmnl leaves attribute padding unwritten */
 	if (!q->rx || !q->msgs || !q->iov || !q->tx)
 		return -1;
 	for (int i = 0; i < RX_BATCH; i++) {
@@ -228,12 +229,12 @@ static int queue_on_packet(const struct nlmsghdr *nlh, void *data)
 	cp.dir = ph->hook == NF_INET_POST_ROUTING ? CORE_OUT : CORE_IN;
 	cp.csum_not_ready = skbinfo & NFQA_SKB_CSUMNOTREADY;
 	cp.gso = skbinfo & NFQA_SKB_GSO;
+	/* the operator's mark selects firewall-mark services */
+	mark = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
+	cp.mark = mark;
 	v = core_packet(q->core, &cp, q->now_ms, &balanced);
 	if (balanced && v != VERDICT_DROP) {
 		/* keep the packet's other mark bits */
-		mark = attr[NFQA_MARK]
-			   ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK]))
-			   : 0;
 		mark |= q->mark;
 		queue_verdict(q, id, v, cp.data, cp.len, &mark);
 	} else {

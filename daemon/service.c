@@ -139,7 +139,20 @@ struct service *service_find(const struct service_set *set, uint8_t proto,
 	for (unsigned int i = 0; i < set->n; i++) {
 		struct service *s = set->svcs[i];
 
-		if (s->vip == vip && s->port == port && s->proto == proto)
+		if (s->vip == vip && s->port == port && s->proto == proto &&
+		    !s->fwmark)
+			return s;
+	}
+	return NULL;
+}
+
+struct service *service_find_fwmark(const struct service_set *set,
+				    uint8_t proto, uint32_t mark)
+{
+	for (unsigned int i = 0; i < set->n; i++) {
+		struct service *s = set->svcs[i];
+
+		if (s->fwmark == mark && s->fwmark && s->proto == proto)
 			return s;
 	}
 	return NULL;
@@ -281,6 +294,7 @@ static int service_configure(struct service *svc, const struct service_conf *sc,
 	svc->proto = sc->proto;
 	svc->vip = sc->vip;
 	svc->port = htons(sc->port);
+	svc->fwmark = sc->fwmark;
 	svc->fwd = sc->fwd;
 	svc->sched_flags = sc->sched_flags;
 	svc->tunnel_src = sc->tunnel_source;
@@ -319,7 +333,8 @@ int service_set_apply(struct service_set *set, const struct config *cfg,
 		struct service *svc = service_by_name(set, sc->name);
 
 		if (svc && (svc->proto != sc->proto || svc->vip != sc->vip ||
-			    svc->port != htons(sc->port))) {
+			    svc->port != htons(sc->port) ||
+			    svc->fwmark != sc->fwmark)) {
 			/* A new address makes it another service: flows
 			 * to the old one cannot continue. */
 			svc = NULL;

@@ -51,8 +51,9 @@ enum server_action {
 struct service {
 	char name[CONFIG_NAME_MAX];
 	uint8_t proto;
-	uint32_t vip;  /* network order */
-	uint16_t port; /* network order */
+	uint32_t vip;	 /* network order */
+	uint16_t port;	 /* network order */
+	uint32_t fwmark; /* a firewall-mark service (vip, port 0), or 0 */
 	enum fwd_method fwd;
 	uint32_t tunnel_src; /* VS/TUN outer source; 0: the route's */
 	const struct sched_ops *sched;
@@ -121,6 +122,9 @@ unsigned int service_set_expire_templates(struct service_set *set,
 
 struct service *service_find(const struct service_set *set, uint8_t proto,
 			     uint32_t vip, uint16_t port);
+/* The firewall-mark service of proto for mark, or NULL. */
+struct service *service_find_fwmark(const struct service_set *set,
+				    uint8_t proto, uint32_t mark);
 
 /* The server of svc at addr:port (network order), or NULL. */
 struct server *server_find(const struct service *svc, uint32_t addr,

@@ -54,6 +54,10 @@ static const char *const good[] = {
     " { name = \"b\"; vip = \"203.0.113.10\"; port = 81; persistence = 60;\n"
     "   persistence_netmask = 16;\n" SERVERS " },\n"
     " { name = \"c\"; vip = \"203.0.113.10\"; port = 82;\n" SERVERS " } );\n",
+    /* a firewall-mark service; servers without a port keep the client's */
+    "services = ( { name = \"fw\"; fwmark = 5; persistence = 60;\n"
+    "  servers = ( { address = \"198.51.100.11\"; } ); },\n"
+    " { name = \"fwu\"; protocol = \"udp\"; fwmark = 5;\n" SERVERS " } );\n",
     /* no services at all is a valid (idle) director */
     "daemon: { queue = 0; };\n",
 };
@@ -79,6 +83,15 @@ static const struct bad bad[] = {
 	      "5; } ); # <-\n"
 	      "} );\n",
      "lower_threshold without upper_threshold"},
+    {"services = ( { name = \"fw\"; fwmark = 5;\n"
+     "  vip = \"203.0.113.10\"; # <-\n" SERVERS "} );\n",
+     "a fwmark service takes no vip"},
+    {"services = ( { name = \"fw\"; fwmark = 0x10000001; # <-\n" SERVERS
+     "} );\n",
+     "overlaps iptables.mark"},
+    {"services = ( { name = \"a\"; fwmark = 5;\n" SERVERS "},\n"
+     "{ name = \"b\"; fwmark = 5; # <-\n" SERVERS "} );\n",
+     "fwmark 5 is already service 'a'"},
     {SVC_HEAD "  port = 80; persistence = 60;\n"
 	      "  persistence_netmask = \"255.0.255.0\"; # <-\n" SERVERS
 	      "} );\n",
@@ -282,6 +295,22 @@ static void test_persistence(void **state)
 	free(path);
 }
 
+static void test_fwmark(void **state)
+{
+	char *path = write_tmp(good[5]);
+	struct config cfg;
+
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	assert_int_equal(cfg.services[0].fwmark, 5);
+	assert_int_equal(cfg.services[0].vip, 0);
+	assert_int_equal(cfg.services[0].port, 0);
+	assert_int_equal(cfg.services[0].servers[0].port, 0);
+	assert_int_equal(cfg.services[1].servers[0].port, 8080);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
 static void test_bad(void **state)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -325,6 +354,7 @@ int main(void)
 	    cmocka_unit_test(test_sched_flags),
 	    cmocka_unit_test(test_thresholds),
 	    cmocka_unit_test(test_persistence),
+	    cmocka_unit_test(test_fwmark),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_missing_file),
 	};

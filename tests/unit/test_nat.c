@@ -68,7 +68,10 @@ static int env_teardown(void **state)
 static enum verdict run(struct env *e, uint8_t *buf, size_t len,
 			enum core_dir dir, bool not_ready, bool *balanced)
 {
-	struct core_pkt cp = {buf, (uint32_t)len, dir, not_ready, false};
+	struct core_pkt cp = {.data = buf,
+			      .len = (uint32_t)len,
+			      .dir = dir,
+			      .csum_not_ready = not_ready};
 
 	return core_packet(&e->core, &cp, 1000, balanced);
 }
