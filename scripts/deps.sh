@@ -15,6 +15,8 @@ PACKAGES=(
 	# the unit under a real systemd (tests/integration/systemd_unit.sh):
 	# systemd-analyze, and systemd-nspawn to boot one in a container
 	systemd systemd-container
+	# the Debian package (tests/integration/deb_package.sh)
+	debhelper dpkg-dev lintian
 	# memory checks: the daemon under valgrind (the sanitizer runtimes,
 	# libasan/libubsan, come with gcc through build-essential)
 	valgrind

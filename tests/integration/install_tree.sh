@@ -32,8 +32,12 @@ expect_file "$SBINDIR/nfqlb"
 expect_file "$UNITDIR/nfqlb.service"
 expect_file "$CONFDIR/nfqlb.conf"
 cmp -s etc/nfqlb.conf "$DEST$CONFDIR/nfqlb.conf" || fail "$CONFDIR/nfqlb.conf is not the example"
-for page in man8/nfqlb.8 man5/nfqlb.conf.5 man8/nfqlbctl.8; do
-	expect_file "$MANDIR/$page"
+for page in man/*.[58]; do
+	expect_file "$MANDIR/man${page##*.}/${page##*/}"
+done
+# Every installed program has its manual page (lintian's no-manual-page).
+for prog in "$DEST$SBINDIR"/*; do
+	expect_file "$MANDIR/man8/${prog##*/}.8"
 done
 # Every program built for sbin is installed (nfqlbctl once it exists).
 for prog in $(mkvar sbin_PROGRAMS); do

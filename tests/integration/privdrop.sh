@@ -12,12 +12,7 @@ USER_NAME=nobody
 uid=$(id -u "$USER_NAME") || fail "no user $USER_NAME on this machine"
 gid=$(id -g "$USER_NAME")
 
-topo_up 3
-for i in 1 2 3; do
-	start_http_server "$i" 8080
-	start_udp_echo "$i" 5353
-done
-topo_settle
+topo_demo 3
 
 # The daemon's own files live where the user may write (as /var/lib/nfqlb
 # and /run/nfqlb must be, owned by the user, in real life).

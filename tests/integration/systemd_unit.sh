@@ -31,14 +31,6 @@ source "$(dirname "$0")/../lib/container.sh"
 [[ -x $NFQLB ]] || fail "daemon binary $NFQLB not found (build it first)"
 UNIT=$TOP/systemd/nfqlb.service
 
-ct_fail() {
-	if [[ -n $CT_INIT ]]; then
-		echo "----- journal of nfqlb.service in the container -----" >&2
-		ct journalctl -u nfqlb.service --no-pager -n 40 >&2 || true
-	fi
-	fail "$@"
-}
-prop() { ct systemctl show -P "$1" nfqlb.service; }
 one_datagram() { # BASE-PORT — exactly one try, one second
 	in_client "$PY" "$LIB/udpclient.py" "$VIP" 53 --count 1 --base-port "$1" --timeout 1
 }
@@ -48,12 +40,7 @@ balanced() { # BASE-PORT WHEN
 	[[ $reply == "$VIP:53 s"[123]:* ]] || ct_fail "$2: the datagram was not balanced: $reply"
 }
 
-topo_up 3
-for i in 1 2 3; do
-	start_http_server "$i" 8080
-	start_udp_echo "$i" 5353
-done
-topo_settle
+topo_demo 3
 
 ct_boot "$NS_DIRECTOR"
 

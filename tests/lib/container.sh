@@ -26,6 +26,18 @@ CT_CGROUP=""
 
 ct() { nsenter --target "$CT_INIT" --mount --pid --ipc --uts --net -- "$@"; }
 
+# ct_fail MSG — fail, with the journal of nfqlb.service in the container.
+ct_fail() {
+	if [[ -n $CT_INIT ]]; then
+		echo "----- journal of nfqlb.service in the container -----" >&2
+		ct journalctl -u nfqlb.service --no-pager -n 40 >&2 || true
+	fi
+	fail "$@"
+}
+
+# prop PROPERTY — a property of nfqlb.service in the container.
+prop() { ct systemctl show -P "$1" nfqlb.service; }
+
 # The container's init: the descendant of systemd-nspawn named systemd.
 _ct_find_init() {
 	local p kids queue=("$CT_PID")

@@ -309,6 +309,19 @@ topo_settle() {
 	done
 }
 
+# topo_demo N — topo_up N with the example configuration's real servers
+# (etc/nfqlb.conf): HTTP on 8080 and a UDP echo on 5353 on every server,
+# then topo_settle.
+topo_demo() {
+	local i
+	topo_up "$1"
+	for ((i = 1; i <= $1; i++)); do
+		start_http_server "$i" 8080
+		start_udp_echo "$i" 5353
+	done
+	topo_settle
+}
+
 # tcp_offload on|off — checksum offload, scatter-gather, TSO and GSO on every
 # veth of the topology.  With them on, the daemon sees CHECKSUM_PARTIAL and
 # (unless it asks for segmentation) GSO super-packets; with them off, plain
