@@ -637,12 +637,8 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    "servers",
 					    "health",
 					    NULL};
-	static const char *const later[] = {"expire_nodest_conn",
-					    "sorry_server",
-					    "alpha",
-					    "offload",
-					    "timeouts",
-					    NULL};
+	static const char *const later[] = {"sorry_server", "alpha", "offload",
+					    "timeouts", NULL};
 	const config_setting_t *s;
 	const char *str;
 
@@ -719,6 +715,8 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 		perr(ps, s, "%s: tunnel_source '%s' is not an IPv4 address",
 		     svc->name, str);
 
+	svc->expire_nodest_conn = true;
+	get_bool(ps, ss, "expire_nodest_conn", &svc->expire_nodest_conn);
 	get_uint(ps, ss, "persistence", 0, 31536000, &svc->persistence);
 	parse_netmask(ps, ss, svc);
 

@@ -63,6 +63,7 @@ struct service_conf {
 	unsigned int sched_flags; /* SCHED_F_* */
 	enum fwd_method fwd;
 	uint32_t tunnel_source;	  /* network order; 0: the route's source */
+	bool expire_nodest_conn;  /* see struct service; default true */
 	unsigned int persistence; /* seconds; 0 = off */
 	uint32_t persist_mask;	  /* persistence_netmask, network order */
 	struct health_conf health;

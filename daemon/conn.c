@@ -401,3 +401,27 @@ unsigned int conn_purge_dest(struct conn_table *t, const struct server *dest)
 	persist_purge_dest(&t->pt, dest);
 	return n;
 }
+
+unsigned int conn_retire_dest(struct conn_table *t, const struct server *dest)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < CONN_TL_LAST; i++) {
+		struct conn *c = t->tl[i].head;
+
+		while (c) {
+			struct conn *next = c->tl_next;
+
+			if (c->dest == dest && c->proto == IPPROTO_UDP) {
+				conn_del(t, c);
+				n++;
+			} else if (c->dest == dest && c->ctl) {
+				persist_unbind(c->ctl);
+				c->ctl = NULL;
+			}
+			c = next;
+		}
+	}
+	persist_purge_dest(&t->pt, dest);
+	return n;
+}

@@ -91,6 +91,14 @@ void conn_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
 void conn_del(struct conn_table *t, struct conn *c);
 /* Removes expired entries; returns how many. */
 unsigned int conn_expire(struct conn_table *t, uint64_t now);
+/*
+ * dest leaves its service but keeps its TCP connections (retired, see
+ * expire_nodest_conn): its UDP flows go (a removed server must not
+ * blackhole a client that keeps sending), its connections are detached
+ * from their persistence templates and those go. Returns how many
+ * UDP flows went.
+ */
+unsigned int conn_retire_dest(struct conn_table *t, const struct server *dest);
 /* Removes every entry bound to dest, and its persistence templates;
  * returns how many connections. */
 unsigned int conn_purge_dest(struct conn_table *t, const struct server *dest);

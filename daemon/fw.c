@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "service.h"
 
 static const char *const table_names[FW_TABLE_LAST] = {
     [FW_RAW] = "raw",
@@ -235,45 +236,63 @@ static int icmp_rules_add(struct fw_rules *out, enum fw_table t,
 }
 
 /*
- * A firewall-mark service: its marked client packets (mangle PREROUTING);
- * for NAT, its servers' replies, queued as any NAT reply and accepted in
- * filter FORWARD (conntrack does not know them, see the top). A server
- * without a port keeps the client's: its replies come from any port.
+ * What the replies of a NAT real server need: queued in mangle
+ * POSTROUTING; for a firewall-mark service also accepted, first, in filter
+ * FORWARD (see the top: conntrack does not know them, a SYN-ACK it saw no
+ * SYN for is even INVALID). port (host order) 0: a server that keeps the
+ * client's port answers from any.
  */
+static int nat_server_rules_add(struct fw_rules *out, uint8_t proto,
+				uint32_t addr, uint16_t port, bool fwmark,
+				unsigned int queue)
+{
+	const char *p = proto_name(proto);
+	char spec[160], sport[32], a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	sport[0] = '\0';
+	if (port)
+		snprintf(sport, sizeof(sport), " -m %s --sport %u", p, port);
+	snprintf(spec, sizeof(spec),
+		 "-s %s/32 -p %s%s -j NFQUEUE --queue-num %u", a, p, sport,
+		 queue);
+	if (rules_add(out, FW_MANGLE, spec) < 0)
+		return -1;
+	if (!fwmark)
+		return 0;
+	snprintf(spec, sizeof(spec), "-s %s/32 -p %s%s -j ACCEPT", a, p, sport);
+	return rules_add_first(out, FW_FILTER, spec);
+}
+
+/* A firewall-mark service: its marked client packets, in mangle
+ * PREROUTING after the operator's marking rules (see the top). */
 static int fwmark_rules_add(struct fw_rules *out, const struct config *cfg,
 			    const struct service_conf *s)
 {
-	const char *p = proto_name(s->proto);
-	char spec[160], sport[32], a[INET_ADDRSTRLEN];
+	char spec[160];
 
 	snprintf(spec, sizeof(spec),
-		 "-p %s -m mark --mark 0x%x -j NFQUEUE --queue-num %u", p,
-		 s->fwmark, cfg->queue);
-	if (rules_add(out, FW_MANGLE_PRE, spec) < 0)
-		return -1;
-	if (s->fwd != FWD_NAT)
-		return 0;
-	if (icmp_rules_add(out, FW_MANGLE, NULL, cfg->queue) < 0)
-		return -1;
-	for (unsigned int j = 0; j < s->n_servers; j++) {
-		const struct server_conf *sv = &s->servers[j];
+		 "-p %s -m mark --mark 0x%x -j NFQUEUE --queue-num %u",
+		 proto_name(s->proto), s->fwmark, cfg->queue);
+	return rules_add(out, FW_MANGLE_PRE, spec);
+}
 
-		inet_ntop(AF_INET, &sv->addr, a, sizeof(a));
-		sport[0] = '\0';
-		if (sv->port)
-			snprintf(sport, sizeof(sport), " -m %s --sport %u", p,
-				 sv->port);
-		snprintf(spec, sizeof(spec),
-			 "-s %s/32 -p %s%s -j NFQUEUE --queue-num %u", a, p,
-			 sport, cfg->queue);
-		if (rules_add(out, FW_MANGLE, spec) < 0)
-			return -1;
-		/* first: before the conntrack RETURN rule, as these replies
-		 * are INVALID to conntrack (a SYN-ACK it saw no SYN for) */
-		snprintf(spec, sizeof(spec), "-s %s/32 -p %s%s -j ACCEPT", a, p,
-			 sport);
-		if (rules_add_first(out, FW_FILTER, spec) < 0)
-			return -1;
+/* Retired NAT servers (expire_nodest_conn = false) still have flows
+ * whose replies must be rewritten until the last one ends. */
+static int retired_rules_add(struct fw_rules *out, const struct config *cfg,
+			     const struct service_set *svcs)
+{
+	for (unsigned int i = 0; svcs && i < svcs->n; i++) {
+		const struct service *svc = svcs->svcs[i];
+
+		if (svc->fwd != FWD_NAT)
+			continue;
+		for (const struct server *r = svc->retired; r;
+		     r = r->retired_next)
+			if (nat_server_rules_add(out, svc->proto, r->addr,
+						 ntohs(r->port), svc->fwmark,
+						 cfg->queue) < 0)
+				return -1;
 	}
 	return 0;
 }
@@ -304,32 +323,27 @@ int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 		if (s->fwmark) {
 			if (fwmark_rules_add(out, cfg, s) < 0)
 				goto oom;
-			continue;
+		} else {
+			inet_ntop(AF_INET, &s->vip, a, sizeof(a));
+			snprintf(spec, sizeof(spec),
+				 "-d %s/32 -p %s -m %s --dport %u -j NFQUEUE "
+				 "--queue-num %u",
+				 a, p, p, s->port, cfg->queue);
+			if (rules_add(out, FW_RAW, spec) < 0)
+				goto oom;
+			if (icmp_rules_add(out, FW_RAW, a, cfg->queue) < 0)
+				goto oom;
 		}
-		inet_ntop(AF_INET, &s->vip, a, sizeof(a));
-		snprintf(spec, sizeof(spec),
-			 "-d %s/32 -p %s -m %s --dport %u -j NFQUEUE "
-			 "--queue-num %u",
-			 a, p, p, s->port, cfg->queue);
-		if (rules_add(out, FW_RAW, spec) < 0)
-			goto oom;
-		if (icmp_rules_add(out, FW_RAW, a, cfg->queue) < 0)
-			goto oom;
 		if (s->fwd != FWD_NAT)
 			continue;
 		if (icmp_rules_add(out, FW_MANGLE, NULL, cfg->queue) < 0)
 			goto oom;
-		for (unsigned int j = 0; j < s->n_servers; j++) {
-			const struct server_conf *sv = &s->servers[j];
-
-			inet_ntop(AF_INET, &sv->addr, a, sizeof(a));
-			snprintf(spec, sizeof(spec),
-				 "-s %s/32 -p %s -m %s --sport %u -j NFQUEUE "
-				 "--queue-num %u",
-				 a, p, p, sv->port, cfg->queue);
-			if (rules_add(out, FW_MANGLE, spec) < 0)
+		for (unsigned int j = 0; j < s->n_servers; j++)
+			if (nat_server_rules_add(
+				out, s->proto, s->servers[j].addr,
+				s->servers[j].port, s->fwmark != 0,
+				cfg->queue) < 0)
 				goto oom;
-		}
 	}
 	return 0;
 oom:
@@ -434,7 +448,9 @@ static int fw_apply(struct fw *fw, const struct config *cfg, bool create)
 	FILE *f;
 	int rc = 0;
 
-	if (fw_rules_build(cfg, &want) < 0) {
+	if (fw_rules_build(cfg, &want) < 0 ||
+	    retired_rules_add(&want, cfg, fw->svcs) < 0) {
+		fw_rules_free(&want);
 		log_err("iptables: out of memory");
 		return -1;
 	}

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+struct service_set;
+
 /* Where our chains hang: a table and one of its hooks each. */
 enum fw_table {
 	FW_RAW = 0,    /* raw PREROUTING: client packets to VIP:port */
@@ -33,6 +35,9 @@ struct fw {
 	uint32_t mark;
 	bool table_existed[FW_TABLE_LAST]; /* before we started */
 	struct fw_rules rules;		   /* what is installed now */
+	/* the running services, for the reply rules of retired servers
+	 * (set once they exist; NULL: none) */
+	const struct service_set *svcs;
 };
 
 /* The rules cfg needs (pure: used by tests). Returns 0 or -1 (memory). */

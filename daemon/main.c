@@ -241,6 +241,11 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	if (n)
 		log_debug("%u persistence templates expired, %u left", n,
 			  d->ct.pt.count);
+	/* removed servers whose last connection went: their rules go */
+	if (service_set_reap(&d->svcs) && d->cfg.fw_manage &&
+	    fw_update(&d->fw, &d->cfg) < 0)
+		log_err("iptables: the rules of removed servers could not be "
+			"removed");
 }
 
 static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
@@ -352,6 +357,7 @@ static int start(struct daemon *d)
 	queue_start(&d->q, d->loop);
 	if (d->cfg.fw_manage && fw_start(&d->fw, &d->cfg) < 0)
 		return -1;
+	d->fw.svcs = &d->svcs; /* retired servers keep their reply rules */
 	if (start_control(d) < 0)
 		return -1;
 	/* Everything that needs root is open: leave it (daemon.user). */

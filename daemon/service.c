@@ -179,6 +179,83 @@ static void server_drop(struct server *srv, struct conn_table *ct)
 	free(srv);
 }
 
+static struct server *retired_find(const struct service *svc, uint32_t addr,
+				   uint16_t port)
+{
+	for (struct server *r = svc->retired; r; r = r->retired_next)
+		if (r->addr == addr && r->port == port)
+			return r;
+	return NULL;
+}
+
+static void retired_unlink(struct service *svc, const struct server *srv)
+{
+	struct server **pp = &svc->retired;
+
+	while (*pp && *pp != srv)
+		pp = &(*pp)->retired_next;
+	if (*pp)
+		*pp = srv->retired_next;
+}
+
+/*
+ * A server the configuration no longer lists. With expire_nodest_conn
+ * (IPVS's sysctl of that name, but acting at once rather than on the
+ * next packet) its connections go with it: the client's next TCP packet
+ * is dropped as an unknown flow, a UDP datagram is scheduled afresh.
+ * Without, it retires: no new connections, its TCP connections carry on
+ * to it until they end, then it is freed (service_set_reap). Its UDP
+ * flows go either way, so none is blackholed for the UDP timeout.
+ */
+static void server_remove(struct service *svc, struct server *srv,
+			  struct conn_table *ct)
+{
+	char label[128];
+	unsigned int udp;
+
+	if (svc->expire_nodest_conn || !ct) {
+		server_drop(srv, ct);
+		return;
+	}
+	udp = conn_retire_dest(ct, srv);
+	if (srv->active_conns + srv->inactive_conns == 0) {
+		server_drop(srv, ct);
+		return;
+	}
+	log_info("%s: removed; %u connections carry on until they end "
+		 "(expire_nodest_conn = false), %u UDP flows expired",
+		 server_label(srv, label, sizeof(label)),
+		 srv->active_conns + srv->inactive_conns, udp);
+	srv->retired_next = svc->retired;
+	svc->retired = srv;
+}
+
+unsigned int service_set_reap(struct service_set *set)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < set->n; i++) {
+		struct server **pp = &set->svcs[i]->retired;
+
+		while (*pp) {
+			struct server *r = *pp;
+			char label[128];
+
+			if (r->active_conns + r->inactive_conns) {
+				pp = &r->retired_next;
+				continue;
+			}
+			*pp = r->retired_next;
+			log_info("%s: the last connection of the removed "
+				 "server ended",
+				 server_label(r, label, sizeof(label)));
+			free(r);
+			n++;
+		}
+	}
+	return n;
+}
+
 /*
  * __ip_vs_update_dest(): a lifted or raised upper threshold clears the
  * overload at once. Unlike IPVS, which waits for the next connection,
@@ -208,12 +285,17 @@ static int service_set_servers(struct service *svc,
 		const struct server_conf *c = &sc->servers[i];
 		struct server *s = server_find(svc, c->addr, htons(c->port));
 
+		/* listed again while retired: it comes back as it is */
+		if (!s)
+			s = retired_find(svc, c->addr, htons(c->port));
 		if (!s) {
 			s = calloc(1, sizeof(*s));
 			if (!s) {
 				while (i--)
 					if (!server_find(svc, list[i]->addr,
-							 list[i]->port))
+							 list[i]->port) &&
+					    !retired_find(svc, list[i]->addr,
+							  list[i]->port))
 						free(list[i]);
 				free(list);
 				return -1;
@@ -240,8 +322,10 @@ static int service_set_servers(struct service *svc,
 			if (list[j] == svc->servers[i])
 				kept = true;
 		if (!kept)
-			server_drop(svc->servers[i], ct);
+			server_remove(svc, svc->servers[i], ct);
 	}
+	for (unsigned int j = 0; j < sc->n_servers; j++)
+		retired_unlink(svc, list[j]);
 	free(svc->servers);
 	svc->servers = list;
 	svc->n_servers = sc->n_servers;
@@ -280,6 +364,12 @@ static void service_destroy(struct service *svc, struct conn_table *ct)
 {
 	for (unsigned int i = 0; i < svc->n_servers; i++)
 		server_drop(svc->servers[i], ct);
+	while (svc->retired) {
+		struct server *r = svc->retired;
+
+		svc->retired = r->retired_next;
+		server_drop(r, ct);
+	}
 	if (svc->sched)
 		svc->sched->done_service(svc);
 	free(svc->servers);
@@ -297,6 +387,7 @@ static int service_configure(struct service *svc, const struct service_conf *sc,
 	svc->fwmark = sc->fwmark;
 	svc->fwd = sc->fwd;
 	svc->sched_flags = sc->sched_flags;
+	svc->expire_nodest_conn = sc->expire_nodest_conn;
 	svc->tunnel_src = sc->tunnel_source;
 	svc->persist_mask = sc->persist_mask;
 	persist_set_timeout(svc, (uint64_t)sc->persistence * 1000);

@@ -27,6 +27,7 @@ struct server {
 	bool disabled;		 /* taken out by nfqlbctl disable */
 	uint32_t active_conns;	 /* IPVS activeconns: ESTABLISHED TCP */
 	uint32_t inactive_conns; /* everything else, UDP included */
+	struct server *retired_next; /* in svc->retired, see there */
 	struct traffic_stats stats;
 	struct stats_est est;
 };
@@ -64,6 +65,11 @@ struct service {
 	struct persist_list plist; /* its templates, by expiry */
 	struct server **servers;   /* in configuration order */
 	unsigned int n_servers;
+	/* expire_nodest_conn (default true): a server the configuration
+	 * drops takes its connections with it; false: it retires, out of
+	 * scheduling, until its TCP connections end */
+	bool expire_nodest_conn;
+	struct server *retired; /* list through server.retired_next */
 	struct traffic_stats stats;
 	struct stats_est est;
 };
@@ -115,6 +121,10 @@ int service_set_build(struct service_set *set, const struct config *cfg);
 int service_set_apply(struct service_set *set, const struct config *cfg,
 		      struct conn_table *ct);
 void service_set_free(struct service_set *set, struct conn_table *ct);
+
+/* Frees the retired servers whose last connection went; returns how
+ * many (their NAT reply rules can go then). */
+unsigned int service_set_reap(struct service_set *set);
 
 /* Removes the persistence templates whose time is up; returns how many. */
 unsigned int service_set_expire_templates(struct service_set *set,

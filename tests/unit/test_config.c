@@ -57,7 +57,8 @@ static const char *const good[] = {
     /* a firewall-mark service; servers without a port keep the client's */
     "services = ( { name = \"fw\"; fwmark = 5; persistence = 60;\n"
     "  servers = ( { address = \"198.51.100.11\"; } ); },\n"
-    " { name = \"fwu\"; protocol = \"udp\"; fwmark = 5;\n" SERVERS " } );\n",
+    " { name = \"fwu\"; protocol = \"udp\"; fwmark = 5;\n"
+    "   expire_nodest_conn = false;\n" SERVERS " } );\n",
     /* no services at all is a valid (idle) director */
     "daemon: { queue = 0; };\n",
 };
@@ -83,6 +84,8 @@ static const struct bad bad[] = {
 	      "5; } ); # <-\n"
 	      "} );\n",
      "lower_threshold without upper_threshold"},
+    {SVC_HEAD "  port = 80; expire_nodest_conn = 1; # <-\n" SERVERS "} );\n",
+     "'expire_nodest_conn' must be true or false"},
     {"services = ( { name = \"fw\"; fwmark = 5;\n"
      "  vip = \"203.0.113.10\"; # <-\n" SERVERS "} );\n",
      "a fwmark service takes no vip"},
@@ -306,6 +309,8 @@ static void test_fwmark(void **state)
 	assert_int_equal(cfg.services[0].port, 0);
 	assert_int_equal(cfg.services[0].servers[0].port, 0);
 	assert_int_equal(cfg.services[1].servers[0].port, 8080);
+	assert_true(cfg.services[0].expire_nodest_conn); /* the default */
+	assert_false(cfg.services[1].expire_nodest_conn);
 	config_free(&cfg);
 	unlink(path);
 	free(path);

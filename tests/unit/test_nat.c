@@ -312,6 +312,63 @@ static void test_icmp_errors(void **state)
 	assert_int_equal(e->core.counters[PKT_ICMP_BAD_QUOTE], 1);
 }
 
+/* Sends one packet from the client; returns the last octet of the server
+ * it went to, or -1 when it was not forwarded. */
+static int client_pkt(struct env *e, uint8_t proto, uint16_t sport,
+		      uint8_t flags)
+{
+	uint8_t buf[256];
+	bool balanced;
+	size_t n = build(buf, proto, "192.0.2.2", sport, "203.0.113.10",
+			 proto == IPPROTO_TCP ? 80 : 53, flags, 10, 0);
+
+	if (run(e, buf, n, CORE_IN, false, &balanced) != VERDICT_MANGLED)
+		return -1;
+	return buf[19];
+}
+
+/* expire_nodest_conn: a removed server retires with its TCP flows (false)
+ * or takes them along (true); its UDP flows go either way. */
+static void test_removed_server(void **state)
+{
+	struct env *e = *state;
+	struct service *web = e->set.svcs[0];
+	struct conn *c;
+
+	assert_int_equal(client_pkt(e, IPPROTO_TCP, 7000, PKT_TCP_SYN), 11);
+	assert_int_equal(client_pkt(e, IPPROTO_UDP, 7000, 0), 11);
+	for (int i = 0; i < 2; i++) {
+		e->sc[i].servers = &e->srv[1];
+		e->sc[i].n_servers = 1;
+		e->sc[i].expire_nodest_conn = false;
+	}
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	/* the TCP flow carries on to the retired .11 */
+	assert_non_null(web->retired);
+	assert_int_equal(client_pkt(e, IPPROTO_TCP, 7000, PKT_TCP_ACK), 11);
+	/* the UDP flow went: the same client port is scheduled anew */
+	assert_null(e->set.svcs[1]->retired);
+	assert_int_equal(client_pkt(e, IPPROTO_UDP, 7000, 0), 12);
+	/* new connections never reach it */
+	assert_int_equal(client_pkt(e, IPPROTO_TCP, 7001, PKT_TCP_SYN), 12);
+	assert_int_equal(client_pkt(e, IPPROTO_TCP, 7002, PKT_TCP_SYN), 12);
+	/* freed once its last connection is gone */
+	assert_int_equal(service_set_reap(&e->set), 0);
+	c = conn_in_get(&e->ct, IPPROTO_TCP, ip4("192.0.2.2"), htons(7000),
+			ip4("203.0.113.10"), htons(80));
+	assert_non_null(c);
+	conn_del(&e->ct, c);
+	assert_int_equal(service_set_reap(&e->set), 1);
+	assert_null(web->retired);
+
+	/* true: .12's connections go with it */
+	e->sc[0].servers = &e->srv[0];
+	e->sc[0].expire_nodest_conn = true;
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	assert_null(web->retired);
+	assert_int_equal(client_pkt(e, IPPROTO_TCP, 7001, PKT_TCP_ACK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +383,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rr_spreads_flows, env_setup,
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_udp, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_removed_server, env_setup,
+					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_and_bad, env_setup,
 					    env_teardown),
 	};
