@@ -91,15 +91,25 @@ static void list_append(struct persist_list *l, struct persist_tmpl *t)
 	l->tail = t;
 }
 
-static void tmpl_del(struct persist_table *pt, struct persist_tmpl *t)
+/* Takes t out of the hash (lookups no longer find it); it may not be in
+ * it any more. */
+static void tmpl_unhash(struct persist_table *pt, struct persist_tmpl *t)
 {
-	struct service *svc = t->dest->svc;
-	struct persist_tmpl **pp = &pt->hash[tmpl_hash(pt, svc, t->caddr)];
+	struct persist_tmpl **pp =
+	    &pt->hash[tmpl_hash(pt, t->dest->svc, t->caddr)];
 
 	while (*pp && *pp != t)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = t->hnext;
+	t->hnext = NULL;
+}
+
+static void tmpl_del(struct persist_table *pt, struct persist_tmpl *t)
+{
+	struct service *svc = t->dest->svc;
+
+	tmpl_unhash(pt, t);
 	list_unlink(&svc->plist, t);
 	pt->count--;
 	free(t);
@@ -143,6 +153,16 @@ struct persist_tmpl *persist_schedule(struct persist_table *pt,
 	 * come yet */
 	if (t && t->expires <= now && t->n_control == 0) {
 		tmpl_del(pt, t);
+		t = NULL;
+	}
+	/* ip_vs_check_template(): its server is out of service; the
+	 * template goes from the hash, and from the list once the
+	 * connections it controls are gone; the client gets a new one */
+	if (t && !sched_server_available(t->dest)) {
+		if (t->n_control == 0)
+			tmpl_del(pt, t);
+		else
+			tmpl_unhash(pt, t);
 		t = NULL;
 	}
 	if (t)

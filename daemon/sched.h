@@ -37,15 +37,26 @@ struct sched_ops {
 const struct sched_ops *sched_find(const char *name);
 
 /*
+ * Whether a server is in service at all (IPVS: IP_VS_DEST_F_AVAILABLE):
+ * not disabled by the operator (and, with health checks, not down). A
+ * persistence template keeps sending its client to its server while
+ * this holds, even at weight 0 or overloaded, as IPVS does by default.
+ */
+static inline bool sched_server_available(const struct server *s)
+{
+	return !s->disabled;
+}
+
+/*
  * Whether a server may take a new connection: the one place that says
  * so, for every scheduler. Weight 0 is quiescent (IPVS: weight <= 0);
  * an overloaded server (upper_threshold reached, IPVS's
  * IP_VS_DEST_F_OVERLOAD) takes nothing until it falls below the lower
- * threshold; a server disabled by the operator takes nothing.
+ * threshold; a server out of service takes nothing.
  */
 static inline bool sched_server_usable(const struct server *s)
 {
-	return s->weight > 0 && !s->overloaded && !s->disabled;
+	return s->weight > 0 && !s->overloaded && sched_server_available(s);
 }
 
 /* IPVS's ip_vs_dest_conn_overhead(): an active connection weighs 256

@@ -100,6 +100,15 @@ static void test_sticky_per_client(void **state)
 	assert_int_equal(new_conn(e, "192.0.2.2", 40003, 7000, NULL), 0);
 	assert_int_equal(new_conn(e, "192.0.2.3", 40002, 7000, NULL), 1);
 	assert_int_equal(new_conn(e, "192.0.2.5", 40000, 7000, NULL), 2);
+	/* a server taken out of service (disabled; health: down) loses
+	 * them: a new template, while the old one lives on for the
+	 * connections it controls */
+	e->srv[0].weight = 1;
+	e->srv[0].disabled = true;
+	assert_int_equal(new_conn(e, "192.0.2.2", 40004, 8000, NULL), 2);
+	assert_int_equal(new_conn(e, "192.0.2.2", 40005, 8000, NULL), 2);
+	e->srv[0].disabled = false;
+	assert_int_equal(new_conn(e, "192.0.2.2", 40006, 8000, NULL), 2);
 	env_free(e);
 }
 
