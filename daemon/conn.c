@@ -85,6 +85,7 @@ int conn_table_init(struct conn_table *t, uint32_t max, uint32_t seed,
 	t->mask = n - 1;
 	t->seed = seed;
 	t->max = max;
+	t->high_water = max - max / 8;
 	timeouts_to_ms(t, to, ms);
 	for (int i = 0; i < CONN_TL_LAST; i++)
 		t->tl[i].timeout_ms = ms[i];
@@ -364,6 +365,26 @@ void conn_del(struct conn_table *t, struct conn *c)
 	c->in_next = t->free_list;
 	t->free_list = c;
 	t->count--;
+}
+
+/* Timeout lists are ordered by last packet, so each head is the oldest
+ * entry in its state; SYN_RECV holds the flood's entries (a client SYN,
+ * for NAT perhaps the server's SYN-ACK too, but never the client's ACK). */
+bool conn_drop_embryonic(struct conn_table *t)
+{
+	static const uint8_t half_open[] = {TCP_S_SYN_RECV, TCP_S_SYNACK,
+					    TCP_S_NONE};
+
+	for (unsigned int i = 0; i < sizeof(half_open); i++) {
+		struct conn *c = t->tl[half_open[i]].head;
+
+		if (c) {
+			conn_del(t, c);
+			t->embryonic_drops++;
+			return true;
+		}
+	}
+	return false;
 }
 
 unsigned int conn_expire(struct conn_table *t, uint64_t now)

@@ -56,8 +56,10 @@ struct conn_table {
 	struct conn *free_list;
 	struct conn_chunk *chunks;
 	struct conn_tlist tl[CONN_TL_LAST];
-	uint64_t full_drops;	 /* new flows refused because count == max */
-	struct persist_table pt; /* persistence templates, see persist.h */
+	uint64_t full_drops;	  /* new flows refused because count == max */
+	uint32_t high_water;	  /* above it, half-open entries make room */
+	uint64_t embryonic_drops; /* half-open entries dropped early */
+	struct persist_table pt;  /* persistence templates, see persist.h */
 };
 
 int conn_table_init(struct conn_table *t, uint32_t max, uint32_t seed,
@@ -89,6 +91,14 @@ struct conn *conn_restore(struct conn_table *t, const struct conn *from,
 void conn_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
 		 uint8_t tcp_flags, uint64_t now);
 void conn_del(struct conn_table *t, struct conn *c);
+/*
+ * The flood defence (IPVS's drop_entry): once the table holds high_water
+ * entries, a new flow first removes the oldest half-open TCP entry, so a
+ * SYN flood cannot fill the table and established flows are never
+ * touched. Returns whether one was removed.
+ */
+bool conn_drop_embryonic(struct conn_table *t);
+
 /* Removes expired entries; returns how many. */
 unsigned int conn_expire(struct conn_table *t, uint64_t now);
 /*

@@ -30,6 +30,7 @@ static const char *const counter_names[CNT_LAST] = {
     [CNT_TOO_BIG] = "too_big",
     [CNT_GSO_UNSUPPORTED] = "gso_unsupported",
     [CNT_ICMP_UNKNOWN] = "icmp_unknown_flow",
+    [CNT_EMBRYONIC] = "embryonic_dropped",
     [PKT_ICMP_NOT_ERROR] = "icmp_not_error",
     [PKT_ICMP_BAD_QUOTE] = "icmp_bad_quote",
 };
@@ -75,6 +76,14 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 		PKT_TCP_SYN) {
 		c->counters[CNT_UNKNOWN_FLOW]++;
 		return NULL;
+	}
+	if (c->ct->count >= c->ct->high_water && conn_drop_embryonic(c->ct)) {
+		c->counters[CNT_EMBRYONIC]++;
+		log_limited(&c->rl_flood, LOG_LVL_WARNING,
+			    "connection table at %u of %u entries: dropping "
+			    "the oldest half-open connections (SYN flood "
+			    "defence)",
+			    c->ct->count + 1, c->ct->max);
 	}
 	if (c->ct->count >= c->ct->max) {
 		c->counters[CNT_TABLE_FULL]++;

@@ -27,6 +27,7 @@ enum core_counter {
 	CNT_TOO_BIG,	     /* too big, no DF, cannot fragment (dropped) */
 	CNT_GSO_UNSUPPORTED, /* DR/TUN: a UDP GSO super-packet (dropped) */
 	CNT_ICMP_UNKNOWN,    /* ICMP error to a VIP about no flow (dropped) */
+	CNT_EMBRYONIC,	     /* half-open entries dropped to make room */
 	CNT_LAST,
 };
 
@@ -42,7 +43,7 @@ struct core {
 	struct xmit_ctx *xmit; /* DR/TUN sockets; NULL where only NAT runs */
 	uint64_t counters[CNT_LAST];
 	/* per core, so each future worker limits its own messages */
-	struct log_ratelimit rl_noserver, rl_full;
+	struct log_ratelimit rl_noserver, rl_full, rl_flood;
 };
 
 /* A queued packet as the core needs it. */

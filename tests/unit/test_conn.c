@@ -83,6 +83,44 @@ static void test_direct_return_life(void **state)
 	conn_table_destroy(&t);
 }
 
+/* SYN flood defence: above the high-water mark a new flow first drops the
+ * oldest half-open entry; established ones are never dropped, and the
+ * table never grows past max. */
+static void test_drop_embryonic(void **state)
+{
+	struct conn_table t;
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc, .weight = 1};
+	struct conn *est, *c;
+
+	(void)state;
+	assert_int_equal(conn_table_init(&t, 16, 1, &to), 0);
+	assert_int_equal(t.high_water, 14);
+	est = conn_new(&t, IPPROTO_TCP, 1, 1, 2, 3, &srv, FWD_NAT, 0);
+	conn_update(&t, est, DIR_INPUT, 0x02, 0);
+	conn_update(&t, est, DIR_OUTPUT, 0x12, 0);
+	conn_update(&t, est, DIR_INPUT, 0x10, 0);
+	assert_int_equal(est->state, TCP_S_ESTABLISHED);
+	assert_false(conn_drop_embryonic(&t)); /* nothing half-open */
+	for (uint16_t p = 100; p < 115; p++) {
+		c = conn_new(&t, IPPROTO_TCP, 9, p, 2, 3, &srv, FWD_NAT, p);
+		assert_non_null(c);
+		conn_update(&t, c, DIR_INPUT, 0x02, p);
+	}
+	assert_int_equal(t.count, 16);
+	/* the oldest SYN_RECV entry (port 100) goes, never the established */
+	assert_true(conn_drop_embryonic(&t));
+	assert_null(conn_in_get(&t, IPPROTO_TCP, 9, 100, 2, 3));
+	assert_non_null(conn_in_get(&t, IPPROTO_TCP, 9, 101, 2, 3));
+	assert_int_equal(t.count, 15);
+	assert_int_equal(t.embryonic_drops, 1);
+	while (conn_drop_embryonic(&t))
+		;
+	assert_int_equal(t.count, 1);
+	assert_ptr_equal(conn_in_get(&t, IPPROTO_TCP, 1, 1, 2, 3), est);
+	conn_table_destroy(&t);
+}
+
 static void test_bound(void **state)
 {
 	struct conn_table t;
@@ -219,6 +257,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lookup_both_ways),
 	    cmocka_unit_test(test_bound),
+	    cmocka_unit_test(test_drop_embryonic),
 	    cmocka_unit_test(test_direct_return_life),
 	    cmocka_unit_test(test_many_and_expiry_order),
 	    cmocka_unit_test(test_timeout_change),

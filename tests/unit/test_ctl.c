@@ -305,7 +305,7 @@ static void test_list_table(void **state)
 	    "no_server 0, table_full 0, unknown_flow 0, "
 	    "method_missing 0, neighbour_unresolved 0, no_route 0, "
 	    "frag_needed 0, too_big 0, gso_unsupported 0, "
-	    "icmp_unknown_flow 0\n");
+	    "icmp_unknown_flow 0, embryonic_dropped 0\n");
 	obuf_free(&b);
 }
 
@@ -342,7 +342,7 @@ static void test_list_json(void **state)
 	    "\"unknown_flow\":0,\"method_missing\":0,"
 	    "\"neighbour_unresolved\":0,\"no_route\":0,\"frag_needed\":0,"
 	    "\"too_big\":0,\"gso_unsupported\":0,"
-	    "\"icmp_unknown_flow\":0}}\n");
+	    "\"icmp_unknown_flow\":0,\"embryonic_dropped\":0}}\n");
 	obuf_free(&b);
 }
 
