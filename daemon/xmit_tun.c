@@ -47,6 +47,7 @@ static void outer_for(struct xmit_ctx *x, const struct pkt *p,
 
 /* A super-packet: segments of the largest size the tunnel carries. */
 static enum verdict tun_segmented(struct xmit_ctx *x, struct pkt *p,
+				  const struct conn *c,
 				  const struct ipip_outer *tmpl, uint32_t mtu,
 				  const union txb_addr *to)
 {
@@ -58,8 +59,11 @@ static enum verdict tun_segmented(struct xmit_ctx *x, struct pkt *p,
 	uint8_t *buf;
 	int got;
 
-	if (n > TUN_MAX_SEGS || txbatch_reserve(&x->raw, n, stride * n) < 0)
+	if (n > TUN_MAX_SEGS || txbatch_reserve(&x->raw, n, stride * n) < 0) {
+		xmit_drop(x, c, CNT_TOO_BIG,
+			  "super-packet of too many segments");
 		return VERDICT_DROP;
+	}
 	buf = txbatch_alloc(&x->raw, stride * n);
 	got = tcp_segment(p, mss, IPIP_HLEN, buf, stride * n, lens, n);
 	for (int i = 0; i < got; i++) {
@@ -135,7 +139,7 @@ static enum verdict tun_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 				  "UDP GSO super-packet");
 			return VERDICT_DROP;
 		}
-		return tun_segmented(x, p, &o, mtu, &to);
+		return tun_segmented(x, p, c, &o, mtu, &to);
 	}
 	if (p->len + IPIP_HLEN > mtu) {
 		if (o.df) {
