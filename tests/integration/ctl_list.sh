@@ -103,10 +103,17 @@ for i in 1 2 3; do
 	grep -Eq "^  -> $(server_ip "$i"):8080 +Masq +1 +[0-9]+ +[0-9]+ +up$" "$TMP/list.txt" ||
 		fail "list: no line for s$i: $(cat "$TMP/list.txt")"
 done
-ctl list --stats >"$TMP/stats.txt"
-read -r _ _ conns inp outp inb outb < <(grep "^TCP  $VIP:80 " "$TMP/stats.txt")
-json_py 's = d["services"][0]; assert [s["conns"], s["in_packets"], s["out_packets"], s["in_bytes"], s["out_bytes"]] == ['"$conns,$inp,$outp,$inb,$outb"'], s' \
-	<"$TMP/list.json" || fail "list --stats differs from --json list: $(cat "$TMP/stats.txt")"
+# Late ACKs of the closed connections may move the counters between two
+# reads: compare a table with the JSON read right after it, until they agree.
+stats_match() {
+	local conns inp outp inb outb
+	ctl list --stats >"$TMP/stats.txt"
+	ctl --json list >"$TMP/list.now.json"
+	read -r _ _ conns inp outp inb outb < <(grep "^TCP  $VIP:80 " "$TMP/stats.txt")
+	json_py 's = d["services"][0]; assert [s["conns"], s["in_packets"], s["out_packets"], s["in_bytes"], s["out_bytes"]] == ['"$conns,$inp,$outp,$inb,$outb"'], s' \
+		<"$TMP/list.now.json"
+}
+wait_until 5 stats_match || fail "list --stats differs from --json list: $(cat "$TMP/stats.txt")"
 grep -q "^Dropped packets: .*no_server 0" "$TMP/stats.txt" || fail "list --stats: no drop counters"
 
 ctl --json conns >"$TMP/conns.json"
@@ -164,7 +171,9 @@ if command -v promtool >/dev/null; then
 fi
 
 ctl zero
-ctl --json list | json_py 's = d["services"][0]; assert s["conns"] == 0 and s["in_bytes"] == 0 and all(x["conns"] == 0 for x in s["servers"]), s' ||
+# A late ACK or FIN of the earlier connections may still be counted after
+# the reset: new connections may not, and bytes only a packet or two.
+ctl --json list | json_py 's = d["services"][0]; assert s["conns"] == 0 and s["in_bytes"] < 500 and all(x["conns"] == 0 for x in s["servers"]), s' ||
 	fail "zero did not reset the counters"
 http_requests 3 >/dev/null
 ctl --json list --zero | json_py 'assert d["services"][0]["conns"] == 3' || fail "list --zero: not the counts before zeroing"
