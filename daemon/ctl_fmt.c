@@ -104,19 +104,33 @@ static void table_numbers(struct obuf *b, const struct traffic_stats *s,
 	obuf_puts(b, "\n");
 }
 
+/* "TCP  203.0.113.10:80", or "FWM  5" for a firewall-mark service, as
+ * ipvsadm's print_service_entry() names them. */
+static const char *service_key(const struct service *svc, char *buf,
+			       unsigned int size)
+{
+	char ap[32];
+
+	if (svc->fwmark)
+		snprintf(buf, size, "FWM  %u", svc->fwmark);
+	else
+		snprintf(buf, size, "%s  %s", proto_upper(svc->proto),
+			 addr_port(svc->vip, svc->port, ap, sizeof(ap)));
+	return buf;
+}
+
 static void table_service(struct obuf *b, const struct service *svc,
 			  unsigned int flags)
 {
-	char ap[32], line[64];
+	char key[64];
 
-	addr_port(svc->vip, svc->port, ap, sizeof(ap));
+	service_key(svc, key, sizeof(key));
 	if (!(flags & (CTL_F_STATS | CTL_F_RATE))) {
-		obuf_printf(b, "%s  %s %s %s\n", proto_upper(svc->proto), ap,
+		obuf_printf(b, "%s %s %s\n", key,
 			    svc->sched ? svc->sched->name : "?", svc->name);
 		return;
 	}
-	snprintf(line, sizeof(line), "%s  %s", proto_upper(svc->proto), ap);
-	obuf_printf(b, "%-33s", line);
+	obuf_printf(b, "%-33s", key);
 	table_numbers(b, &svc->stats, &svc->est, flags);
 }
 
@@ -512,9 +526,10 @@ static void prom_service_info(struct obuf *b, const struct ctl_view *v)
 		prom_svc_labels(b, svc);
 		obuf_printf(b,
 			    ",protocol=\"%s\",vip=\"%s\",port=\"%u\","
-			    "scheduler=\"%s\",forward=\"%s\"} 1\n",
+			    "fwmark=\"%u\",scheduler=\"%s\",forward=\"%s\"} "
+			    "1\n",
 			    proto_name(svc->proto), ip_str(svc->vip, a),
-			    ntohs(svc->port),
+			    ntohs(svc->port), svc->fwmark,
 			    svc->sched ? svc->sched->name : "?",
 			    fwd_method_name(svc->fwd));
 	}

@@ -57,6 +57,9 @@ done
 log "alternating :80 and :8443: $got"
 [[ $got == "s1 s1-8443 s1 s1-8443 s1 s1-8443 " ]] ||
 	fail "fwmark persistence across ports: got '$got', want s1 on both ports"
+# nfqlbctl names the service by its mark, as ipvsadm -L -n does
+in_director "$TOP/nfqlbctl" -s "$TMP/nfqlb.sock" list | grep -q "^FWM  5 rr web$" ||
+	fail "nfqlbctl list does not show 'FWM  5 rr web'"
 
 # without persistence, rr goes on over both ports (it picked s1 once)
 make_conf 0

@@ -284,6 +284,12 @@ static void test_list_table(void **state)
 	    "       up\n"
 	    "  -> 198.51.100.12:8080           Masq    0      0          0  "
 	    "       drain\n");
+	/* a firewall-mark service is named by its mark, as ipvsadm does */
+	obuf_reset(&b);
+	f->set.svcs[0]->fwmark = 5;
+	fmt_list(&b, &f->v, 0);
+	assert_non_null(strstr(b.data, "\nFWM  5 wrr web\n  -> 198.51.100.11"));
+	f->set.svcs[0]->fwmark = 0;
 	obuf_reset(&b);
 	srv(f, 0)->stats.in_packets = 12345678901ULL;
 	f->set.svcs[0]->stats.in_packets = 12345678901ULL;
