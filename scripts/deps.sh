@@ -20,6 +20,8 @@ PACKAGES=(
 	# memory checks: the daemon under valgrind (the sanitizer runtimes,
 	# libasan/libubsan, come with gcc through build-essential)
 	valgrind
+	# fuzzers (fuzz/run.sh): clang with libFuzzer and its sanitizer runtimes
+	clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,12 +1,15 @@
 #!/bin/bash
 # tests/run.sh [FILTER] — runs the unit tests (cmocka binaries tests/unit/test_*),
-# the same unit tests under ASan/UBSan (asan/test_*, see tests/sanitize.sh)
-# and the integration tests (tests/integration/*.sh, one test each), only
-# those whose name contains FILTER when given.  Prints PASS/FAIL per test, the
+# the same unit tests under ASan/UBSan (asan/test_*, see tests/sanitize.sh),
+# the integration tests (tests/integration/*.sh, one test each), a few of
+# them again against the ASan/UBSan daemon (asan-integration/*) and the
+# fuzzers for a bounded time each (fuzz/*, see fuzz/run.sh), only those
+# whose name contains FILTER when given.  Prints PASS/FAIL per test, the
 # log of every failure, and as its very last line "N passed, M failed"
 # (unit tests count per cmocka case).  Exit 1 if anything failed.
 #
 # Logs: $NFQLB_TEST_LOGDIR (default tests/logs/), one file per test.
+# Fuzzing time per harness: $NFQLB_FUZZ_SECONDS (default 20).
 # Run as root (the integration tests build network namespaces).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -116,6 +119,19 @@ run_unit_tests() {
 	((found)) || echo "(no unit test binaries selected in tests/unit)"
 }
 
+# tests/sanitize.sh build, once per run (the unit tests and the daemon).
+ASAN_BUILT=
+asan_build() { # OUT
+	local log=$LOGDIR/asan-build.log
+	[[ -z $ASAN_BUILT ]] || return "$ASAN_BUILT"
+	ASAN_BUILT=0
+	if ! NFQLB_SANITIZE_DIR=$1 tests/sanitize.sh build >"$log" 2>&1; then
+		ASAN_BUILT=1
+		record_fail asan-build "tests/sanitize.sh build failed" "$log"
+	fi
+	return "$ASAN_BUILT"
+}
+
 # The same unit tests built with ASan+LSan+UBSan by tests/sanitize.sh (into
 # build/sanitize/), as asan/test_xxx.  Any sanitizer report fails the binary,
 # even if the exit status or cmocka's summary missed it.
@@ -125,11 +141,7 @@ run_asan_tests() {
 		echo "(no asan tests selected)"
 		return
 	fi
-	log=$LOGDIR/asan-build.log
-	if ! NFQLB_SANITIZE_DIR=$out tests/sanitize.sh build >"$log" 2>&1; then
-		record_fail asan-build "tests/sanitize.sh build failed" "$log"
-		return
-	fi
+	asan_build "$out" || return
 	for bin in "$out"/test_*; do
 		[[ -f $bin && -x $bin ]] || continue
 		name=asan/${bin##*/}
@@ -173,31 +185,105 @@ reap_resources() { # RESOURCES-FILE
 	((${#left[@]} == 0)) || echo "left-overs removed: ${left[*]}"
 }
 
+# run_script NAME SCRIPT — one integration script as one test, with the
+# caller's environment; sets RC, SECS and LEAK (what the runner had to
+# clean up after it) for record_script.
+run_script() {
+	local resources start
+	LOG=$LOGDIR/${1//\//-}.log
+	resources=$(mktemp)
+	start=$SECONDS
+	RC=0
+	NFQLB_TEST_RESOURCES=$resources timeout -k 10 "$TIME_LIMIT" bash "$2" >"$LOG" 2>&1 </dev/null || RC=$?
+	SECS=$((SECONDS - start))
+	LEAK=$(reap_resources "$resources")
+	rm -f "$resources"
+	[[ -z $LEAK ]] || echo "$LEAK" >>"$LOG"
+}
+
+record_script() { # NAME [FAILURE] — FAILURE: a reason the caller found
+	if ((RC == 124 || (RC == 137 && SECS >= TIME_LIMIT))); then
+		record_fail "$1" "timed out after $TIME_LIMIT s" "$LOG"
+	elif ((RC == 0)) && [[ -n $LEAK ]]; then
+		# Passing is not enough: a test must clean up after itself.
+		record_fail "$1" "passed but $LEAK" "$LOG"
+	elif ((RC == 0)) && [[ -n ${2:-} ]]; then
+		record_fail "$1" "$2, ${SECS} s" "$LOG"
+	elif ((RC == 0)); then
+		PASSED=$((PASSED + 1))
+		echo "PASS $1 (${SECS} s)"
+	else
+		record_fail "$1" "exit $RC, ${SECS} s${2:+, $2}" "$LOG"
+	fi
+}
+
 run_integration_tests() {
-	local t name log rc start secs resources leak
+	local t name
 	for t in tests/integration/*.sh; do
 		[[ -f $t ]] || continue
 		name=integration/$(basename "$t" .sh)
 		selected "$name" || continue
-		log=$LOGDIR/${name//\//-}.log
-		resources=$(mktemp)
-		start=$SECONDS
+		run_script "$name" "$t"
+		record_script "$name"
+	done
+}
+
+# A few integration tests again with the daemon built with ASan+LSan+UBSan
+# by tests/sanitize.sh ($NFQLB_SANITIZE_DIR/nfqlb, honoured by topo.sh as
+# NFQLB), as asan-integration/NAME: NAT, the three methods with reloads,
+# and hostile packets. Sanitizer reports go to files of their own (the
+# test's temp dir, with the daemon's log, is gone when it ends): any
+# report fails the test, even when the daemon was killed by the cleanup.
+ASAN_INTEGRATION=(nat_rr_http mixed_methods malformed)
+
+run_asan_integration_tests() {
+	local n name t reports out=${NFQLB_SANITIZE_DIR:-$TOP/build/sanitize} why
+	for n in "${ASAN_INTEGRATION[@]}"; do
+		t=tests/integration/$n.sh
+		name=asan-integration/$n
+		[[ -f $t ]] && selected "$name" || continue
+		asan_build "$out" || return
+		reports=$(mktemp -d "/tmp/nfqlb-test-sanitizer.XXXXXX")
+		NFQLB=$out/nfqlb \
+			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$reports/asan \
+			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan \
+			run_script "$name" "$t"
+		why=
+		if compgen -G "$reports/*" >/dev/null; then
+			why="sanitizer report: $(cd "$reports" && echo *)"
+			cat "$reports"/* >>"$LOG"
+		fi
+		rm -rf "$reports"
+		record_script "$name" "$why"
+	done
+}
+
+# The libFuzzer harnesses of fuzz/ (built by fuzz/run.sh with clang), each
+# run $NFQLB_FUZZ_SECONDS (default 20) from its corpus in git, as
+# fuzz/NAME: any crash, sanitizer report or broken invariant fails it.
+run_fuzz_tests() {
+	local h name log rc secs=${NFQLB_FUZZ_SECONDS:-20} execs
+	for h in $(fuzz/run.sh list) ""; do
+		[[ -n $h ]] || return 0 # none selected
+		selected "fuzz/$h" && break
+	done
+	log=$LOGDIR/fuzz-build.log
+	if ! fuzz/run.sh build >"$log" 2>&1; then
+		record_fail fuzz-build "fuzz/run.sh build failed" "$log"
+		return
+	fi
+	for h in $(fuzz/run.sh list); do
+		name=fuzz/$h
+		selected "$name" || continue
+		log=$LOGDIR/fuzz-$h.log
 		rc=0
-		NFQLB_TEST_RESOURCES=$resources timeout -k 10 "$TIME_LIMIT" bash "$t" >"$log" 2>&1 </dev/null || rc=$?
-		secs=$((SECONDS - start))
-		leak=$(reap_resources "$resources")
-		rm -f "$resources"
-		[[ -z $leak ]] || echo "$leak" >>"$log"
-		if ((rc == 124 || (rc == 137 && secs >= TIME_LIMIT))); then
-			record_fail "$name" "timed out after $TIME_LIMIT s" "$log"
-		elif ((rc == 0)) && [[ -n $leak ]]; then
-			# Passing is not enough: a test must clean up after itself.
-			record_fail "$name" "passed but $leak" "$log"
-		elif ((rc == 0)); then
+		timeout -k 10 $((secs + 60)) fuzz/run.sh one "$h" "$secs" >"$log" 2>&1 </dev/null || rc=$?
+		if ((rc == 0)); then
 			PASSED=$((PASSED + 1))
-			echo "PASS $name (${secs} s)"
+			execs=$(fuzz/run.sh execs "$log")
+			echo "PASS $name (${execs:-?} executions in $secs s)"
 		else
-			record_fail "$name" "exit $rc, ${secs} s" "$log"
+			record_fail "$name" "exit $rc$( ((rc == 124)) && echo ", timed out")" "$log"
 		fi
 	done
 }
@@ -205,6 +291,8 @@ run_integration_tests() {
 run_unit_tests
 run_asan_tests
 run_integration_tests
+run_asan_integration_tests
+run_fuzz_tests
 
 ((FAILED == 0)) || echo "failed: ${FAILED_NAMES[*]}"
 echo "logs: $LOGDIR"

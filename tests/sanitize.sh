@@ -10,6 +10,8 @@
 #                                      options below (replaces this shell, so
 #                                      `timeout` signals the test itself)
 #   tests/sanitize.sh reported LOG     exit 0 iff LOG holds a sanitizer report
+#   tests/sanitize.sh sources          the library's .c files, one a line
+#                                      (fuzz/run.sh builds from them too)
 #
 # tests/run.sh runs them as "asan/test_xxx", counted per cmocka case like the
 # normal unit tests:  tests/run.sh asan/
@@ -39,13 +41,14 @@ die() {
 	exit 1
 }
 
-# The .c files of the core_sources variable in Makefile.am (a backslash-
-# continued list, one or more files per line).
-core_sources() {
-	awk '/^core_sources[[:space:]]*=/ { f = 1 }
+# The .c files of variable VAR in Makefile.am (a backslash-continued
+# list, one or more files per line).
+am_sources() { # VAR
+	awk -v var="$1" '$0 ~ "^" var "[[:space:]]*=" { f = 1 }
 	     f { for (i = 1; i <= NF; i++) if ($i ~ /\.c$/) print $i
 	         if ($NF != "\\") exit }' Makefile.am
 }
+core_sources() { am_sources core_sources; }
 
 # obj_name SRC — daemon/conn.c -> daemon_conn.o
 obj_name() {
@@ -54,14 +57,21 @@ obj_name() {
 }
 
 build() {
-	local srcs=() tests=() cflags libs s t core_objs=()
+	local srcs=() dsrcs=() tests=() cflags dcflags libs dlibs s t core_objs=() dobjs=()
 	[[ -f $TOP/autoconfig.h ]] || die "no autoconfig.h: run configure first (scripts/build.sh)"
 	command -v "$CC" >/dev/null || die "compiler $CC not found"
 	mapfile -t srcs < <(core_sources)
 	((${#srcs[@]} > 0)) || die "no core_sources .c files found in Makefile.am"
+	mapfile -t dsrcs < <(am_sources nfqlb_SOURCES)
+	((${#dsrcs[@]} > 0)) || die "no nfqlb_SOURCES .c files found in Makefile.am"
+	for s in "${srcs[@]}" "${dsrcs[@]}"; do
+		[[ -f $s ]] || die "$s (from Makefile.am) does not exist"
+	done
 	for s in "${srcs[@]}"; do
-		[[ -f $s ]] || die "$s (from core_sources in Makefile.am) does not exist"
 		core_objs+=("$OUT/obj/$(obj_name "$s")")
+	done
+	for s in "${dsrcs[@]}"; do
+		dobjs+=("$OUT/obj/$(obj_name "$s")")
 	done
 	for t in tests/unit/test_*.c; do
 		[[ -f $t ]] && tests+=("$t")
@@ -69,19 +79,22 @@ build() {
 	((${#tests[@]} > 0)) || die "no tests/unit/test_*.c"
 	cflags=$(pkg-config --cflags cmocka libconfig libmnl) || die "pkg-config: cmocka, libconfig or libmnl missing"
 	libs="$(pkg-config --libs cmocka libconfig libmnl) -lev" || die "pkg-config: cmocka, libconfig or libmnl missing"
+	dcflags=$(pkg-config --cflags libnetfilter_queue libnfnetlink) || die "pkg-config: libnetfilter_queue or libnfnetlink missing"
+	dlibs="$(pkg-config --libs libnetfilter_queue libnfnetlink libconfig libmnl) -lev" || die "pkg-config: daemon libraries missing"
 
 	# Only what an earlier build made: OUT may have been given by the user.
-	rm -rf "$OUT/obj" "$OUT"/test_*
+	rm -rf "$OUT/obj" "$OUT"/test_* "$OUT/nfqlb"
 	mkdir -p "$OUT/obj"
 	echo "core sources (Makefile.am core_sources): ${srcs[*]}"
-	echo "CC=$CC ${SAN_CFLAGS[*]} $cflags"
+	echo "daemon sources (Makefile.am nfqlb_SOURCES): ${dsrcs[*]}"
+	echo "CC=$CC ${SAN_CFLAGS[*]} $cflags $dcflags"
 	# Every object in parallel (xargs exits non-zero if any compile failed).
 	# shellcheck disable=SC2016,SC2086 # $1.. for the inner bash; cflags split
-	printf '%s\n' "${srcs[@]}" "${tests[@]}" |
+	printf '%s\n' "${srcs[@]}" "${dsrcs[@]}" "${tests[@]}" |
 		xargs -P "$(nproc)" -I{} bash -c '
 			o=${1%.c}.o; o=$2/obj/${o//\//_}; shift 2
 			"$@" -c "$0" -o "$o" || { echo "FAILED: $0" >&2; exit 1; }' \
-			{} {} "$OUT" "$CC" "${SAN_CFLAGS[@]}" $cflags ||
+			{} {} "$OUT" "$CC" "${SAN_CFLAGS[@]}" $cflags $dcflags ||
 		die "compilation failed"
 	for t in "${tests[@]}"; do
 		s=${t##*/}
@@ -89,7 +102,10 @@ build() {
 		"$CC" "${SAN_CFLAGS[@]}" -o "$OUT/${s%.c}" "$OUT/obj/$(obj_name "$t")" \
 			"${core_objs[@]}" $libs || die "linking ${s%.c} failed"
 	done
-	echo "built: $(cd "$OUT" && echo test_*)"
+	# shellcheck disable=SC2086 # pkg-config output is a word list
+	"$CC" "${SAN_CFLAGS[@]}" -o "$OUT/nfqlb" "${dobjs[@]}" "${core_objs[@]}" \
+		$dlibs || die "linking nfqlb failed"
+	echo "built: $(cd "$OUT" && echo test_*) nfqlb"
 }
 
 exec_one() {
@@ -139,5 +155,6 @@ reported)
 	reported "$2"
 	;;
 run) run_all "${2:-}" ;;
-*) die "usage: $0 [run [FILTER] | build | exec BIN [ARGS...] | reported LOG]" ;;
+sources) core_sources ;;
+*) die "usage: $0 [run [FILTER] | build | exec BIN [ARGS...] | reported LOG | sources]" ;;
 esac
