@@ -241,7 +241,7 @@ run_asan_integration_tests() {
 	for n in "${ASAN_INTEGRATION[@]}"; do
 		t=tests/integration/$n.sh
 		name=asan-integration/$n
-		[[ -f $t ]] && selected "$name" || continue
+		{ [[ -f $t ]] && selected "$name"; } || continue
 		asan_build "$out" || return
 		reports=$(mktemp -d "/tmp/nfqlb-test-sanitizer.XXXXXX")
 		NFQLB=$out/nfqlb \
