@@ -54,7 +54,8 @@ static bool obuf_room(struct obuf *b, size_t n)
 
 void obuf_add(struct obuf *b, const void *data, size_t n)
 {
-	if (!obuf_room(b, n))
+	/* nothing to add may come as (NULL, 0): memcpy must not see NULL */
+	if (n == 0 || !obuf_room(b, n))
 		return;
 	memcpy(b->data + b->len, data, n);
 	b->len += n;

@@ -148,6 +148,23 @@ static void test_escaping(void **state)
 	obuf_free(&b);
 }
 
+/* An empty message (NULL, 0), as every successful reply's end frame
+ * carries: nothing added, and no NULL to memcpy (UBSan). */
+static void test_obuf_empty_add(void **state)
+{
+	struct obuf b;
+
+	(void)state;
+	obuf_init(&b);
+	obuf_add(&b, NULL, 0);
+	assert_int_equal(b.len, 0);
+	obuf_add(&b, "ab", 2);
+	obuf_add(&b, NULL, 0);
+	assert_int_equal(b.len, 2);
+	assert_string_equal(b.data, "ab");
+	obuf_free(&b);
+}
+
 /* ------------------------------------------------------------ estimator */
 
 static void test_estimator_converges(void **state)
@@ -494,6 +511,7 @@ int main(void)
 	    cmocka_unit_test(test_request_limits),
 	    cmocka_unit_test(test_frames),
 	    cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_obuf_empty_add),
 	    cmocka_unit_test(test_estimator_converges),
 	    cmocka_unit_test(test_expire),
 	    cmocka_unit_test_setup_teardown(test_list_table, setup, teardown),
