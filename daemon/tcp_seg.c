@@ -28,6 +28,13 @@ uint32_t tcp_seg_payload(const struct pkt *p)
 	return p->l4len - tcp_hlen(p);
 }
 
+uint32_t tcp_seg_mss(const struct pkt *p, uint32_t mtu, uint32_t encap)
+{
+	uint32_t hdrs = encap + p->ihl + tcp_hlen(p);
+
+	return mtu > hdrs ? mtu - hdrs : 0;
+}
+
 unsigned int tcp_seg_count(const struct pkt *p, uint32_t mss)
 {
 	uint32_t data = tcp_seg_payload(p);

@@ -24,6 +24,10 @@ int tcp_segment(const struct pkt *p, uint32_t mss, uint32_t headroom,
 
 /* The distance between segments tcp_segment() writes. */
 size_t tcp_seg_stride(const struct pkt *p, uint32_t mss, uint32_t headroom);
+/* The largest payload per segment that keeps a segment of p, with encap
+ * bytes of outer headers in front, within mtu; 0 if even p's own headers
+ * do not fit (a super-packet with long options over a tiny MTU). */
+uint32_t tcp_seg_mss(const struct pkt *p, uint32_t mtu, uint32_t encap);
 /* How many segments p makes at mss. */
 unsigned int tcp_seg_count(const struct pkt *p, uint32_t mss);
 

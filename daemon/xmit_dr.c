@@ -21,6 +21,7 @@
 #include "core.h"
 #include "csum.h"
 #include "ipfrag.h"
+#include "tcp_seg.h"
 #include "xmit.h"
 
 /* The virtio-net header for p: checksum to finish, segment size. */
@@ -48,7 +49,7 @@ static void dr_vnet_hdr(struct virtio_net_hdr *vh, struct pkt *p, uint32_t mtu)
 
 		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 		vh->hdr_len = (uint16_t)(ETH_HLEN + p->ihl + thl);
-		vh->gso_size = (uint16_t)(mtu - p->ihl - thl);
+		vh->gso_size = (uint16_t)tcp_seg_mss(p, mtu, 0);
 	}
 }
 
@@ -123,6 +124,12 @@ static enum verdict dr_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 	}
 	if (p->gso && p->proto != IPPROTO_TCP) {
 		xmit_drop(x, c, CNT_GSO_UNSUPPORTED, "UDP GSO super-packet");
+		return VERDICT_DROP;
+	}
+	if (p->gso && tcp_seg_mss(p, h->mtu, 0) == 0) {
+		/* no segment size would do: the kernel would get 0 or a
+		 * wrapped one (found by fuzz/fuzz_core) */
+		xmit_drop(x, c, CNT_TOO_BIG, "headers larger than the MTU");
 		return VERDICT_DROP;
 	}
 	if (!p->gso && p->len > h->mtu) {

@@ -51,17 +51,20 @@ static enum verdict tun_segmented(struct xmit_ctx *x, struct pkt *p,
 				  const struct ipip_outer *tmpl, uint32_t mtu,
 				  const union txb_addr *to)
 {
-	uint32_t thl = (uint32_t)(p->l4[12] >> 4) * 4, hdrs = p->ihl + thl;
-	uint32_t mss = mtu > IPIP_HLEN + hdrs + 8 ? mtu - IPIP_HLEN - hdrs : 8;
+	uint32_t mss = tcp_seg_mss(p, mtu, IPIP_HLEN);
 	uint32_t lens[TUN_MAX_SEGS];
 	unsigned int n = tcp_seg_count(p, mss);
 	size_t stride = tcp_seg_stride(p, mss, IPIP_HLEN);
 	uint8_t *buf;
 	int got;
 
-	if (n > TUN_MAX_SEGS || txbatch_reserve(&x->raw, n, stride * n) < 0) {
+	/* Headers that leave no room, or a tiny MTU that would take more
+	 * segments than a batch holds: segments over the MTU would only
+	 * be refused by the kernel (found by fuzz/fuzz_core). */
+	if (mss == 0 || n > TUN_MAX_SEGS ||
+	    txbatch_reserve(&x->raw, n, stride * n) < 0) {
 		xmit_drop(x, c, CNT_TOO_BIG,
-			  "super-packet of too many segments");
+			  "cannot be segmented to fit the MTU");
 		return VERDICT_DROP;
 	}
 	buf = txbatch_alloc(&x->raw, stride * n);

@@ -135,6 +135,35 @@ def core_seeds():
     return s
 
 
+def with_tcp_options(pkt, doff):
+    """pkt (no options) with data offset doff: NOP options fill the space."""
+    ihl = (pkt[0] & 15) * 4
+    tcp = bytearray(pkt[ihl:ihl + 20])
+    tcp[12] = doff << 4
+    l4 = bytes(tcp) + b"\x01" * (doff * 4 - 20) + pkt[ihl + 20:]
+    hdr = bytearray(pkt[:ihl])
+    hdr[2:4] = struct.pack("!H", ihl + len(l4))
+    hdr[10:12] = b"\0\0"
+    hdr[10:12] = struct.pack("!H", 0xFFFF - csum(bytes(hdr)))
+    return bytes(hdr) + l4
+
+
+def core_regressions():
+    """Inputs that once broke an invariant (see the commit that added
+    each); they stay in the corpus, so every run replays them."""
+    big = with_tcp_options(
+        packet(TCP, C, 40010, VDR, 80, SYN, b"y" * 100), 15)
+    tun = with_tcp_options(
+        packet(TCP, C, 40011, VTUN, 80, SYN, b"y" * 100), 15)
+    return {
+        # GSO with 80 bytes of headers over a 68-byte MTU: DR's
+        # virtio-net gso_size wrapped to 65524, TUN sent segments over
+        # the MTU
+        "regress-dr-gso-headers-over-mtu": rec(big, gso=True, mtu=68),
+        "regress-tun-gso-headers-over-mtu": rec(tun, gso=True, mtu=68),
+    }
+
+
 def ckpt_seed():
     recs = b""
     for i, (proto, state, vport, dport) in enumerate(
@@ -167,12 +196,16 @@ services = (
 def write(harness, name, data):
     d = os.path.join(OUT, harness)
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "seed-" + name), "wb") as f:
+    if not name.startswith("regress-"):
+        name = "seed-" + name
+    with open(os.path.join(d, name), "wb") as f:
         f.write(data)
 
 
 def main():
     for name, data in core_seeds().items():
+        write("fuzz_core", name, data)
+    for name, data in core_regressions().items():
         write("fuzz_core", name, data)
     os.makedirs(os.path.join(OUT, "fuzz_config"), exist_ok=True)
     shutil.copy("etc/nfqlb.conf",

@@ -105,6 +105,32 @@ static void test_outer_fragments(void **state)
 	    ip_fragment(whole, total, 24, out, sizeof(out), lens, 8), -1);
 }
 
+/* The segment size that fits an MTU, with and without the IPIP header;
+ * none when the headers alone (here 20 + 60 with TCP options) do not fit,
+ * where the subtraction used to wrap (found by fuzz/fuzz_core). */
+static void test_seg_mss(void **state)
+{
+	uint8_t sp[20 + 60 + 100];
+	size_t len = build(sp, IPPROTO_TCP, "192.0.2.2", 40000, "203.0.113.10",
+			   80, 0x10, 100, 1);
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(pkt_parse(&p, sp, (uint32_t)len), PKT_OK);
+	assert_int_equal(tcp_seg_mss(&p, 1500, 0), 1460);
+	assert_int_equal(tcp_seg_mss(&p, 1500, IPIP_HLEN), 1440);
+	assert_int_equal(tcp_seg_mss(&p, 41, 0), 1);
+	assert_int_equal(tcp_seg_mss(&p, 40, 0), 0);
+	assert_int_equal(tcp_seg_mss(&p, 60, IPIP_HLEN), 0);
+	/* data offset 15: 60 bytes of TCP header (the payload's first 40
+	 * bytes read as options), 80 bytes of headers in all */
+	sp[20 + 12] = 15 << 4;
+	assert_int_equal(pkt_parse(&p, sp, (uint32_t)len), PKT_OK);
+	assert_int_equal(tcp_seg_mss(&p, 68, 0), 0);
+	assert_int_equal(tcp_seg_mss(&p, 80, 0), 0);
+	assert_int_equal(tcp_seg_mss(&p, 81, 0), 1);
+}
+
 /* A super-packet of 10000 payload bytes cut at mss 1400: 8 segments whose
  * payloads put back together are the original, sequence numbers follow,
  * FIN/PSH only on the last, CWR only on the first, checksums complete. */
@@ -199,6 +225,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_outer_header),
 	    cmocka_unit_test(test_outer_fragments),
+	    cmocka_unit_test(test_seg_mss),
 	    cmocka_unit_test(test_tcp_segment),
 	    cmocka_unit_test(test_frag_needed),
 	    cmocka_unit_test(test_mac_use),
