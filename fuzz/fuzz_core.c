@@ -26,9 +26,12 @@
  *  - VERDICT_MANGLED: same length; only the addresses, ports and
  *    checksums changed; the IP checksum verifies if it did before; the
  *    TCP/UDP checksum verifies if it did before, or if the kernel had
- *    left it to offload (csum_not_ready: the core must finish it);
+ *    left it to offload (csum_not_ready: the core must finish it); of an
+ *    ICMP error, only the outer addresses, the ICMP checksum and the
+ *    quoted header may change, and its checksums verify if they did;
  *  - every packet VS/DR or VS/TUN built: a sound IPv4 packet whose length
- *    fields match what is sent, checksums that verify, within the MTU.
+ *    fields match what is sent, checksums that verify, within the MTU;
+ *    never an ICMP error about an ICMP error.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -117,31 +120,17 @@ static void setup(void)
 /* A parsed copy of the packet as it was queued. */
 struct before {
 	uint32_t len;
-	bool parsed;	     /* pkt_parse() said PKT_OK */
-	bool icmp;	     /* else: a sound IPv4 header carrying ICMP */
+	bool parsed;	     /* pkt_parse() said PKT_OK, TCP or UDP */
+	bool icmp;	     /* pkt_parse() said PKT_OK, an ICMP error */
 	uint32_t ihl, tot;   /* when parsed or icmp */
 	bool ip_ok, l4_ok;   /* checksums verified (l4: TCP, UDP, ICMP) */
 	bool udp_no_csum;    /* UDP with checksum 0 */
 	unsigned int l4_off; /* of the TCP/UDP checksum, from the IP header */
+	uint32_t inner_off;  /* ICMP: the quoted IP header */
+	uint32_t inner_end;  /* ... and the 8 bytes after it */
+	bool inner_ok;	     /* ICMP: the quoted header's checksum verified */
 	uint8_t data[PKT_MAX];
 };
-
-/* An unfragmented ICMP packet: the core may rewrite ICMP errors too. */
-static bool take_icmp(struct before *b)
-{
-	const uint8_t *p = b->data;
-
-	if (b->len < 20 || p[0] >> 4 != 4 || p[9] != IPPROTO_ICMP ||
-	    (get16(p + 6) & 0x3fff))
-		return false;
-	b->ihl = (p[0] & 15) * 4u;
-	b->tot = get16(p + 2);
-	if (b->ihl < 20 || b->tot < b->ihl || b->tot > b->len)
-		return false;
-	b->ip_ok = ip_csum_ok(p);
-	b->l4_ok = buf_csum_ok(p + b->ihl, b->tot - b->ihl);
-	return true;
-}
 
 static void before_take(struct before *b, const uint8_t *data, uint32_t len)
 {
@@ -150,14 +139,20 @@ static void before_take(struct before *b, const uint8_t *data, uint32_t len)
 	memset(b, 0, offsetof(struct before, data));
 	memcpy(b->data, data, len);
 	b->len = len;
-	b->parsed = pkt_parse(&p, b->data, len) == PKT_OK;
-	if (!b->parsed) {
-		b->icmp = take_icmp(b);
+	if (pkt_parse(&p, b->data, len) != PKT_OK)
 		return;
-	}
 	b->ihl = p.ihl;
 	b->tot = p.len;
 	b->ip_ok = ip_csum_ok(b->data);
+	if (p.proto == IPPROTO_ICMP) {
+		b->icmp = true;
+		b->l4_ok = buf_csum_ok(p.l4, p.l4len);
+		b->inner_off = (uint32_t)(p.inner - b->data);
+		b->inner_end = b->inner_off + p.inner_ihl + 8;
+		b->inner_ok = ip_csum_ok(p.inner);
+		return;
+	}
+	b->parsed = true;
 	b->l4_ok = l4_csum_ok(b->data);
 	b->l4_off = p.ihl + (p.proto == IPPROTO_TCP ? PKT_TCP_CSUM_OFF
 						    : PKT_UDP_CSUM_OFF);
@@ -165,11 +160,16 @@ static void before_take(struct before *b, const uint8_t *data, uint32_t len)
 	    p.proto == IPPROTO_UDP && get16(b->data + b->l4_off) == 0;
 }
 
-/* Whether a VS/NAT rewrite may have changed byte i. */
+/* Whether a VS/NAT rewrite may have changed byte i: addresses, ports and
+ * checksums; of an ICMP error, also the header it quotes. */
 static bool nat_field(const struct before *b, uint32_t i)
 {
-	return (i >= 10 && i < 20) ||		      /* checksum, addresses */
-	       (i >= b->ihl && i < b->ihl + 4) ||     /* ports */
+	if (i >= 10 && i < 20) /* checksum, addresses */
+		return true;
+	if (b->icmp)
+		return (i >= b->ihl + 2 && i < b->ihl + 4) ||
+		       (i >= b->inner_off && i < b->inner_end);
+	return (i >= b->ihl && i < b->ihl + 4) ||     /* ports */
 	       (i >= b->l4_off && i < b->l4_off + 2); /* L4 checksum */
 }
 
@@ -180,15 +180,17 @@ static void check_mangled(const struct before *b, const struct core_pkt *cp)
 	check(b->parsed || b->icmp);
 	check(cp->len == b->len);
 	check(get16(p + 2) == b->tot && (p[0] & 15) * 4u == b->ihl);
+	for (uint32_t i = 0; i < b->len; i++)
+		check(p[i] == b->data[i] || nat_field(b, i));
 	if (b->ip_ok)
 		check(ip_csum_ok(p));
 	if (b->icmp) {
 		if (b->l4_ok)
 			check(buf_csum_ok(p + b->ihl, b->tot - b->ihl));
+		if (b->inner_ok)
+			check(ip_csum_ok(p + b->inner_off));
 		return;
 	}
-	for (uint32_t i = 0; i < b->len; i++)
-		check(p[i] == b->data[i] || nat_field(b, i));
 	if (b->udp_no_csum && !cp->csum_not_ready)
 		check(get16(p + b->l4_off) == 0); /* stays off */
 	else if (b->l4_ok || cp->csum_not_ready)
@@ -228,11 +230,13 @@ static void check_dr(const struct before *b, uint32_t mtu, bool gso)
 		const struct virtio_net_hdr *vh = (const void *)m;
 		const uint8_t *ip = m + sizeof(*vh) + ETH_HLEN;
 
-		check(b->parsed && len == sizeof(*vh) + ETH_HLEN + b->tot);
+		check((b->parsed || b->icmp) &&
+		      len == sizeof(*vh) + ETH_HLEN + b->tot);
 		check(memcmp(m + sizeof(*vh), fake_hop.mac, 6) == 0);
 		for (uint32_t j = 0; j < b->tot; j++)
-			check(ip[j] == b->data[j] || j == b->l4_off ||
-			      j == b->l4_off + 1);
+			check(ip[j] == b->data[j] ||
+			      (b->parsed &&
+			       (j == b->l4_off || j == b->l4_off + 1)));
 		if (!gso)
 			check(b->tot <= mtu);
 		if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
@@ -258,12 +262,14 @@ static void check_raw(const struct before *b, const struct core_pkt *cp,
 		check_ipv4(m, len, true);
 		ihl = (m[0] & 15) * 4u;
 		if (m[9] == IPPROTO_ICMP) { /* fragmentation needed */
+			/* never an error about an error (RFC 1122 3.2.2) */
 			check(b->parsed && m[ihl] == 3 && m[ihl + 1] == 4);
 			check(buf_csum_ok(m + ihl, len - ihl));
 			check(memcmp(m + 16, b->data + 12, 4) == 0);
 			continue;
 		}
-		check(m[9] == IPPROTO_IPIP && len <= mtu && b->parsed);
+		check(m[9] == IPPROTO_IPIP && len <= mtu &&
+		      (b->parsed || b->icmp));
 		if (get16(m + 6) & 0x3fff)
 			continue; /* an outer fragment: its header is all */
 		in = m + ihl;
@@ -273,7 +279,7 @@ static void check_raw(const struct before *b, const struct core_pkt *cp,
 			check(in[9] == IPPROTO_TCP && l4_csum_ok(in));
 		} else {
 			check(len - ihl == b->tot);
-			if (cp->csum_not_ready)
+			if (cp->csum_not_ready && b->parsed)
 				check(l4_csum_ok(in));
 			else
 				check(memcmp(in, b->data, b->tot) == 0);
