@@ -7,6 +7,7 @@
 #include "icmp.h"
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "csum.h"
@@ -15,6 +16,26 @@
 #define ICMP_TYPE_UNREACH     3
 #define ICMP_CODE_FRAG_NEEDED 4
 #define IPTOS_INTERNETCONTROL 0xc0
+
+/* Whether orig is itself an ICMP error (or of a type we do not know):
+ * never the subject of another one (RFC 1122 3.2.2, as the kernel's
+ * icmp_send() checks), so two directors cannot ping-pong errors. */
+static bool icmp_is_error(const uint8_t *orig, size_t ihl, size_t orig_len)
+{
+	if (orig[9] != IPPROTO_ICMP)
+		return false;
+	if (ihl >= orig_len)
+		return true; /* no type to tell: keep quiet */
+	switch (orig[ihl]) {
+	case 0:	 /* echo reply */
+	case 8:	 /* echo request */
+	case 13: /* timestamp */
+	case 14: /* timestamp reply */
+		return false;
+	default:
+		return true;
+	}
+}
 
 size_t icmp_frag_needed(uint8_t *out, size_t cap, const uint8_t *orig,
 			size_t orig_len, uint32_t src, uint16_t mtu)
@@ -26,7 +47,7 @@ size_t icmp_frag_needed(uint8_t *out, size_t cap, const uint8_t *orig,
 	if (orig_len < 20 || (orig[0] >> 4) != 4)
 		return 0;
 	ihl = (size_t)(orig[0] & 0x0f) * 4;
-	if (ihl < 20 || ihl > orig_len)
+	if (ihl < 20 || ihl > orig_len || icmp_is_error(orig, ihl, orig_len))
 		return 0;
 	quote = ihl + ICMP_QUOTE_L4 < orig_len ? ihl + ICMP_QUOTE_L4 : orig_len;
 	len = 20 + ICMP_HLEN + quote;

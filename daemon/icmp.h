@@ -15,7 +15,7 @@
  * code 4, RFC 1191) about orig (orig_len bytes, an IPv4 packet) into out:
  * from src (the address orig was sent to, the VIP) back to orig's source,
  * announcing next-hop MTU mtu. Returns its length, or 0 if orig is not a
- * usable IPv4 packet or cap is too small.
+ * usable IPv4 packet, is an ICMP error itself, or cap is too small.
  */
 size_t icmp_frag_needed(uint8_t *out, size_t cap, const uint8_t *orig,
 			size_t orig_len, uint32_t src, uint16_t mtu);

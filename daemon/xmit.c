@@ -123,8 +123,10 @@ void xmit_frag_needed(struct xmit_ctx *x, const struct pkt *p, uint32_t mtu)
 	buf = txbatch_alloc(&x->raw, ICMP_ERR_MAX);
 	len = icmp_frag_needed(buf, ICMP_ERR_MAX, p->data, p->len, p->daddr,
 			       (uint16_t)mtu);
-	if (len == 0)
+	if (len == 0) { /* an ICMP error: no error about it, just drop */
+		x->counters[CNT_TOO_BIG]++;
 		return;
+	}
 	to.in.sin_addr.s_addr = p->saddr;
 	txbatch_add(&x->raw, 0, buf, len, &to, sizeof(to.in));
 	x->counters[CNT_FRAG_NEEDED]++;

@@ -155,7 +155,16 @@ def core_regressions():
         packet(TCP, C, 40010, VDR, 80, SYN, b"y" * 100), 15)
     tun = with_tcp_options(
         packet(TCP, C, 40011, VTUN, 80, SYN, b"y" * 100), 15)
+    # an ICMP error (port unreachable, 700 bytes, DF) from the client
+    # about a DR flow, over a 576-byte MTU: the director answered it with
+    # "fragmentation needed", an ICMP error about an ICMP error
+    quoted = packet(TCP, VDR, 80, C, 40012, SYN | ACK, b"q" * 600)
+    icmp = struct.pack("!BBHI", 3, 3, 0, 0) + quoted
+    icmp = icmp[:2] + struct.pack("!H", 0xFFFF - csum(icmp)) + icmp[4:]
+    err = packet(ICMP, C, 0, VDR, 0, payload=icmp)
     return {
+        "regress-dr-icmp-error-over-mtu":
+            rec(packet(TCP, C, 40012, VDR, 80, SYN)) + rec(err, mtu=576),
         # GSO with 80 bytes of headers over a 68-byte MTU: DR's
         # virtio-net gso_size wrapped to 65524, TUN sent segments over
         # the MTU

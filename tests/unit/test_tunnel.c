@@ -203,6 +203,18 @@ static void test_frag_needed(void **state)
 	assert_int_equal(
 	    icmp_frag_needed(out, sizeof(out), orig, 10, vip, 1480), 0);
 	assert_int_equal(icmp_frag_needed(out, 40, orig, len, vip, 1480), 0);
+	/* never an error about an ICMP error (an echo request may have
+	 * one): the relayed error of a flow, too big for the route */
+	orig[9] = IPPROTO_ICMP;
+	orig[20] = 3; /* destination unreachable */
+	assert_int_equal(
+	    icmp_frag_needed(out, sizeof(out), orig, len, vip, 1480), 0);
+	orig[20] = 11; /* time exceeded */
+	assert_int_equal(
+	    icmp_frag_needed(out, sizeof(out), orig, len, vip, 1480), 0);
+	orig[20] = 8; /* echo request */
+	assert_int_equal(
+	    icmp_frag_needed(out, sizeof(out), orig, len, vip, 1480), n);
 }
 
 static void test_mac_use(void **state)
