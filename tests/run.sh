@@ -244,6 +244,7 @@ run_asan_integration_tests() {
 		{ [[ -f $t ]] && selected "$name"; } || continue
 		asan_build "$out" || return
 		reports=$(mktemp -d "/tmp/nfqlb-test-sanitizer.XXXXXX")
+		chmod 1733 "$reports" # a daemon that dropped root reports too
 		NFQLB=$out/nfqlb \
 			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$reports/asan \
 			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan \
