@@ -219,20 +219,80 @@ static void check_ipv4(const uint8_t *p, uint32_t len, bool csum)
 		check(ip_csum_ok(p));
 }
 
-/* VS/DR: the queued packet unchanged but for an offloaded checksum, in a
- * frame to the server's MAC, with a virtio-net header that fits it. */
-static void check_dr(const struct before *b, uint32_t mtu, bool gso)
-{
-	static uint8_t m[PKT_MAX + TXB_HDR_MAX];
+/* The fragments one packet was sent in, put back together. */
+struct reasm {
+	uint32_t bytes, end;
+	unsigned int n;
+	bool last;
+	uint8_t data[PKT_MAX]; /* last: what memset leaves alone */
+};
 
+static bool is_fragment(const uint8_t *ip)
+{
+	return get16(ip + 6) & 0x3fff;
+}
+
+/* A fragment: a sound IPv4 packet within the MTU, payload in 8-byte
+ * units but for the last. */
+static void reasm_add(struct reasm *r, const uint8_t *ip, uint32_t len,
+		      uint32_t mtu)
+{
+	uint32_t ihl = (ip[0] & 15) * 4u, off = (get16(ip + 6) & 0x1fff) * 8u;
+	uint32_t n;
+
+	check_ipv4(ip, len, true);
+	check(len <= mtu && !(get16(ip + 6) & 0x4000));
+	n = len - ihl;
+	check(off + n <= PKT_MAX);
+	memcpy(r->data + off, ip + ihl, n);
+	r->bytes += n;
+	r->n++;
+	if (get16(ip + 6) & 0x2000) {
+		check(n % 8 == 0);
+	} else {
+		check(!r->last);
+		r->last = true;
+		r->end = off + n;
+	}
+}
+
+/* The fragments make up want[len] exactly (but for an L4 checksum at
+ * want + skip, which the sender may have finished). */
+static void reasm_check(const struct reasm *r, const uint8_t *want,
+			uint32_t len, uint32_t skip)
+{
+	if (r->n == 0)
+		return;
+	check(r->last && r->end == len && r->bytes == len);
+	for (uint32_t i = 0; i < len; i++)
+		check(r->data[i] == want[i] || i == skip || i == skip + 1);
+}
+
+/* VS/DR: the queued packet unchanged but for an offloaded checksum, in a
+ * frame to the server's MAC, with a virtio-net header that fits it; or,
+ * too big and without DF, in fragments that make it up. */
+static void check_dr(const struct before *b, const struct core_pkt *cp,
+		     uint32_t mtu)
+{
+	bool gso = cp->gso;
+
+	static uint8_t m[PKT_MAX + TXB_HDR_MAX];
+	static struct reasm r;
+
+	memset(&r, 0, offsetof(struct reasm, data));
 	for (unsigned int i = 0; i < xmit.dr.n; i++) {
 		uint32_t len = msg_bytes(&xmit.dr, i, m);
 		const struct virtio_net_hdr *vh = (const void *)m;
 		const uint8_t *ip = m + sizeof(*vh) + ETH_HLEN;
 
-		check((b->parsed || b->icmp) &&
-		      len == sizeof(*vh) + ETH_HLEN + b->tot);
+		check(b->parsed || b->icmp);
 		check(memcmp(m + sizeof(*vh), fake_hop.mac, 6) == 0);
+		if (is_fragment(ip)) {
+			check(!gso && vh->flags == 0);
+			reasm_add(&r, ip, len - sizeof(*vh) - ETH_HLEN, mtu);
+			continue;
+		}
+		check(len == sizeof(*vh) + ETH_HLEN + b->tot);
 		for (uint32_t j = 0; j < b->tot; j++)
 			check(ip[j] == b->data[j] ||
 			      (b->parsed &&
@@ -247,6 +307,17 @@ static void check_dr(const struct before *b, uint32_t mtu, bool gso)
 			check(vh->gso_size > 0 &&
 			      vh->hdr_len + vh->gso_size <= ETH_HLEN + mtu);
 	}
+	if (!b->parsed || !cp->csum_not_ready) {
+		reasm_check(&r, b->data + b->ihl, b->tot - b->ihl,
+			    UINT32_MAX - 1);
+		return;
+	}
+	/* the checksum the sender left to offload must be finished */
+	reasm_check(&r, b->data + b->ihl, b->tot - b->ihl, b->l4_off - b->ihl);
+	if (r.n)
+		check(fold_be(sum_be(r.data, r.end,
+				     pseudo_be(b->data, (uint16_t)r.end))) ==
+		      0xffff);
 }
 
 /* What VS/TUN (and the ICMP errors) sent on the raw socket. */
@@ -254,7 +325,9 @@ static void check_raw(const struct before *b, const struct core_pkt *cp,
 		      uint32_t mtu)
 {
 	static uint8_t m[PKT_MAX + TXB_HDR_MAX];
+	static struct reasm r;
 
+	memset(&r, 0, offsetof(struct reasm, data));
 	for (unsigned int i = 0; i < xmit.raw.n; i++) {
 		uint32_t len = msg_bytes(&xmit.raw, i, m), ihl;
 		const uint8_t *in;
@@ -270,8 +343,10 @@ static void check_raw(const struct before *b, const struct core_pkt *cp,
 		}
 		check(m[9] == IPPROTO_IPIP && len <= mtu &&
 		      (b->parsed || b->icmp));
-		if (get16(m + 6) & 0x3fff)
-			continue; /* an outer fragment: its header is all */
+		if (is_fragment(m)) {
+			reasm_add(&r, m, len, mtu);
+			continue;
+		}
 		in = m + ihl;
 		/* segments get new headers, copies keep theirs */
 		check_ipv4(in, len - ihl, cp->gso || b->ip_ok);
@@ -285,6 +360,15 @@ static void check_raw(const struct before *b, const struct core_pkt *cp,
 				check(memcmp(in, b->data, b->tot) == 0);
 		}
 	}
+	/* outer fragments: the IPIP payload is the packet as queued, its
+	 * offloaded checksum finished */
+	if (!b->parsed || !cp->csum_not_ready) {
+		reasm_check(&r, b->data, b->tot, UINT32_MAX - 1);
+		return;
+	}
+	reasm_check(&r, b->data, b->tot, b->l4_off);
+	if (r.n)
+		check(l4_csum_ok(r.data));
 }
 
 static void one_packet(uint8_t ctl, const uint8_t *data, uint32_t len,
@@ -315,7 +399,7 @@ static void one_packet(uint8_t ctl, const uint8_t *data, uint32_t len,
 	default:
 		check(!"a verdict out of range");
 	}
-	check_dr(&b, mtu, cp.gso);
+	check_dr(&b, &cp, mtu);
 	check_raw(&b, &cp, mtu);
 	xmit.dr.n = xmit.raw.n = 0;
 	xmit.dr.used = xmit.raw.used = 0;
