@@ -138,6 +138,10 @@ static enum verdict dr_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 			xmit_frag_needed(x, p, h->mtu);
 			return VERDICT_DROP;
 		}
+		/* no virtio-net header on fragments to finish a checksum
+		 * the sender left to offload (found by fuzz/fuzz_core) */
+		if (p->csum_not_ready && p->proto != IPPROTO_ICMP)
+			pkt_l4_csum_full(p);
 		return dr_fragmented(x, p, c, h);
 	}
 	if (txbatch_reserve(&x->dr, 1, 0) < 0)

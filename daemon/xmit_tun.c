@@ -136,6 +136,11 @@ static enum verdict tun_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 	}
 	to.in.sin_addr.s_addr = c->daddr;
 	mtu = h->mtu;
+	/* The server's stack gets the inner packet as it is, whole or in
+	 * outer fragments: finish a checksum the sender's kernel left to
+	 * offload (fragments too: found by fuzz/fuzz_core). */
+	if (p->csum_not_ready && !p->gso && p->proto != IPPROTO_ICMP)
+		pkt_l4_csum_full(p);
 	if (p->gso) {
 		if (p->proto != IPPROTO_TCP) {
 			xmit_drop(x, c, CNT_GSO_UNSUPPORTED,
@@ -151,10 +156,6 @@ static enum verdict tun_in(struct xmit_ctx *x, struct pkt *p, struct conn *c)
 		}
 		return tun_fragmented(x, p, c, &o, mtu, &to);
 	}
-	/* The server's stack gets the inner packet as it is: finish a
-	 * checksum the sender's kernel left to offload. */
-	if (p->csum_not_ready && p->proto != IPPROTO_ICMP)
-		pkt_l4_csum_full(p);
 	if (txbatch_reserve(&x->raw, 1, 0) < 0)
 		return VERDICT_DROP;
 	ipip_outer_write(txbatch_hdr(&x->raw), &o, p->len);

@@ -162,7 +162,17 @@ def core_regressions():
     icmp = struct.pack("!BBHI", 3, 3, 0, 0) + quoted
     icmp = icmp[:2] + struct.pack("!H", 0xFFFF - csum(icmp)) + icmp[4:]
     err = packet(ICMP, C, 0, VDR, 0, payload=icmp)
+    # 1600-byte UDP without DF, checksum left to offload, over a
+    # 1500-byte MTU: DR and TUN sent the fragments with the checksum
+    # unfinished
+    body = bytes(range(256)) * 8
     return {
+        "regress-dr-fragment-offload-csum": rec(
+            packet(UDP, C, 5010, VDR, 53, payload=body[:1600], df=False,
+                   mode="partial"), not_ready=True),
+        "regress-tun-fragment-offload-csum": rec(
+            packet(UDP, C, 5011, VTUN, 53, payload=body[:1600], df=False,
+                   mode="partial"), not_ready=True),
         "regress-dr-icmp-error-over-mtu":
             rec(packet(TCP, C, 40012, VDR, 80, SYN)) + rec(err, mtu=576),
         # GSO with 80 bytes of headers over a 68-byte MTU: DR's
