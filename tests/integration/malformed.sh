@@ -18,7 +18,9 @@
 # kernel's tcp/udp matches then drop (or never match) much of this before
 # the queue. To put the parser itself to the test, the test adds a rule in
 # front of them that queues every non-ICMP packet for the VIP (ICMP errors
-# are another feature's).
+# are another feature's). The echo servers' answers to the balanced
+# classes are taken by sockets on the client (malformed.py), so no "port
+# unreachable" goes back to be relayed and counted.
 #
 #  client 192.0.2.2 --- 192.0.2.1 [director, VIP 203.0.113.10 on lo, nfqlb]
 #                                  198.51.100.1 --- [br0] --+-- s1 198.51.100.11:8080 http, :5353/udp

@@ -19,6 +19,7 @@ import time
 from scapy.all import IP, TCP, UDP, Ether, Raw, raw
 
 TCP_PORT, UDP_PORT = 80, 53  # the test's services
+SINK_PORTS = (30000, 30001)  # source ports of the balanced classes
 
 
 def classes(src, vip):
@@ -81,9 +82,9 @@ def classes(src, vip):
         # --- well-formed oddities: balanced like any packet
         "ip_options": lambda i: raw(
             ip(options=b"\x01\x01\x01\x00") /
-            UDP(sport=30000, dport=UDP_PORT) / b"opt"),
+            UDP(sport=SINK_PORTS[0], dport=UDP_PORT) / b"opt"),
         "udp_zero_payload": lambda i: raw(
-            ip() / UDP(sport=30001, dport=UDP_PORT)),
+            ip() / UDP(sport=SINK_PORTS[1], dport=UDP_PORT)),
     }
 
 
@@ -103,6 +104,15 @@ def main():
         print("\n".join(cls))
         return
     names = list(cls)
+    # The balanced classes come from these ports and get the echo
+    # servers' answers: sockets here take them, so the client's stack
+    # sends no "port unreachable" (which would be relayed to the servers
+    # and counted as their traffic too).
+    sinks = []
+    for port in SINK_PORTS:
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("0.0.0.0", port))
+        sinks.append(u)
     eth = raw(Ether(dst=a.dst_mac, type=0x0800))[:14]
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.iface, 0))
@@ -115,6 +125,7 @@ def main():
         sent[name] += 1
         if (n + 1) % a.burst == 0:
             time.sleep(a.pause)
+    time.sleep(1)  # the last answers arrive while the sinks are open
     for name in names:
         print(name, sent[name])
 
