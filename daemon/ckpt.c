@@ -504,9 +504,9 @@ static void restore_one(const struct ckpt_rec *r, struct conn_table *t,
 		st->no_service++;
 		return;
 	}
-	dest = server_find(svc, r->daddr, r->dport);
+	dest = service_dest_find(svc, r->daddr, r->dport);
 	if (!dest && svc->fwmark) /* a server that keeps the client's port */
-		dest = server_find(svc, r->daddr, 0);
+		dest = service_dest_find(svc, r->daddr, 0);
 	if (!dest) {
 		st->no_server++;
 		return;

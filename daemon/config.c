@@ -360,20 +360,70 @@ static void parse_timeouts(struct parser *ps, const config_setting_t *root,
 	get_uint(ps, t, "udp", 1, 31536000, &cfg->timeouts.udp);
 }
 
-static void parse_health(struct parser *ps, const config_setting_t *svc,
-			 struct health_conf *h)
+static const struct {
+	const char *name;
+	enum health_type type;
+} health_types[] = {{"none", HEALTH_NONE},
+		    {"tcp", HEALTH_TCP},
+		    {"http", HEALTH_HTTP},
+		    {"exec", HEALTH_EXEC}};
+
+const char *health_type_name(enum health_type t)
+{
+	for (size_t i = 0; i < sizeof(health_types) / sizeof(health_types[0]);
+	     i++)
+		if (health_types[i].type == t)
+			return health_types[i].name;
+	return "?";
+}
+
+/* A string setting copied into out[max]; absent keeps out. */
+static const config_setting_t *get_text(struct parser *ps,
+					const config_setting_t *group,
+					const char *name, char *out, size_t max)
+{
+	const config_setting_t *s;
+	const char *str = get_string(ps, group, name, &s);
+
+	if (!str)
+		return s;
+	if (strlen(str) >= max)
+		perr(ps, s, "'%s' is longer than %zu characters", name,
+		     max - 1);
+	else
+		snprintf(out, max, "%s", str);
+	return s;
+}
+
+/* Goes into an HTTP request line or header as is: no spaces, no controls. */
+static bool http_token_ok(const char *t)
+{
+	for (; *t; t++)
+		if ((unsigned char)*t <= ' ' || *t == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * A health block of a service, or of a server (which starts from its
+ * service's check and overrides what it names). owner names it in errors.
+ */
+static void parse_health(struct parser *ps, const config_setting_t *parent,
+			 const char *owner, struct health_conf *h)
 {
 	static const char *const known[] = {
 	    "type", "interval",	     "timeout",	    "rise",    "fall", "path",
 	    "host", "expect_status", "expect_body", "command", NULL};
+	/* settings that belong to one type */
 	static const struct {
 		const char *name;
 		enum health_type type;
-	} types[] = {{"none", HEALTH_NONE},
-		     {"tcp", HEALTH_TCP},
-		     {"http", HEALTH_HTTP},
-		     {"exec", HEALTH_EXEC}};
-	const config_setting_t *hs = get_group(ps, svc, "health");
+	} own[] = {{"path", HEALTH_HTTP},
+		   {"host", HEALTH_HTTP},
+		   {"expect_status", HEALTH_HTTP},
+		   {"expect_body", HEALTH_HTTP},
+		   {"command", HEALTH_EXEC}};
+	const config_setting_t *hs = get_group(ps, parent, "health");
 	const config_setting_t *s;
 	const char *type;
 	bool found = false;
@@ -386,19 +436,64 @@ static void parse_health(struct parser *ps, const config_setting_t *svc,
 	get_uint(ps, hs, "rise", 1, 1000, &h->rise);
 	get_uint(ps, hs, "fall", 1, 1000, &h->fall);
 	type = get_string(ps, hs, "type", &s);
-	if (!type)
-		return;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (strcmp(type, types[i].name) == 0) {
-			h->type = types[i].type;
+	for (size_t i = 0;
+	     type && i < sizeof(health_types) / sizeof(health_types[0]); i++) {
+		if (strcmp(type, health_types[i].name) == 0) {
+			h->type = health_types[i].type;
 			found = true;
 		}
 	}
-	if (!found)
-		perr(ps, s, "unknown health type '%s' (tcp, http, exec, none)",
-		     type);
-	else if (h->type != HEALTH_NONE)
-		perr(ps, s, "health type '%s' is not supported yet", type);
+	if (type && !found)
+		perr(ps, s,
+		     "%s: unknown health type '%s' (tcp, http, exec, none)",
+		     owner, type);
+	s = get_text(ps, hs, "path", h->path, sizeof(h->path));
+	if (s && (h->path[0] != '/' || !http_token_ok(h->path)))
+		perr(ps, s,
+		     "%s: health path must start with '/' and hold no "
+		     "spaces",
+		     owner);
+	s = get_text(ps, hs, "host", h->host, sizeof(h->host));
+	if (s && !http_token_ok(h->host))
+		perr(ps, s, "%s: health host must hold no spaces", owner);
+	get_uint(ps, hs, "expect_status", 100, 599, &h->expect_status);
+	get_text(ps, hs, "expect_body", h->expect_body, sizeof(h->expect_body));
+	get_text(ps, hs, "command", h->command, sizeof(h->command));
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		s = config_setting_get_member(hs, own[i].name);
+		if (s && h->type != own[i].type)
+			perr(ps, s, "%s: '%s' is for health type %s only",
+			     owner, own[i].name, health_type_name(own[i].type));
+	}
+	if (h->type == HEALTH_EXEC && !h->command[0])
+		perr(ps, hs, "%s: health type exec needs a command", owner);
+}
+
+/* The address and port of a server or of the sorry server. */
+static void parse_endpoint(struct parser *ps, const config_setting_t *s,
+			   const struct service_conf *svc,
+			   struct server_conf *srv, const char *what)
+{
+	const config_setting_t *w, *ps_port;
+	const char *addr;
+	unsigned int port = 0;
+
+	addr = get_string(ps, s, "address", &w);
+	if (!w)
+		perr(ps, s, "%s: %s without an address", svc->name, what);
+	else if (addr && parse_ipv4(addr, &srv->addr) < 0)
+		perr(ps, w, "%s: %s address '%s' is not an IPv4 address",
+		     svc->name, what, addr);
+	ps_port = get_uint(ps, s, "port", 1, 65535, &port);
+	srv->port = ps_port ? (uint16_t)port : svc->port;
+	/* Direct return cannot map ports: the packet reaches the server as
+	 * the client sent it. */
+	if (ps_port && svc->fwd != FWD_NAT && port != svc->port)
+		perr(ps, ps_port,
+		     "%s: %s %s port %u: %s servers take the service's "
+		     "port (%u) or none",
+		     svc->name, what, addr ? addr : "?", port,
+		     fwd_method_name(svc->fwd), svc->port);
 }
 
 /* ipvsadm -x / -y: connection limits; 0 = none. */
@@ -426,10 +521,8 @@ static void parse_server(struct parser *ps, const config_setting_t *s,
 	static const char *const known[] = {
 	    "address",	       "port",	 "weight", "upper_threshold",
 	    "lower_threshold", "health", NULL};
-	static const char *const later[] = {"health", NULL};
-	const config_setting_t *w, *ps_port;
-	const char *addr;
-	unsigned int port = 0, weight = 1;
+	char owner[CONFIG_NAME_MAX + 40], a[INET_ADDRSTRLEN];
+	unsigned int weight = 1;
 
 	srv->line = (int)config_setting_source_line(s);
 	if (!config_setting_is_group(s)) {
@@ -438,26 +531,38 @@ static void parse_server(struct parser *ps, const config_setting_t *s,
 		return;
 	}
 	check_known(ps, s, known);
-	check_unsupported(ps, s, later);
-	addr = get_string(ps, s, "address", &w);
-	if (!w)
-		perr(ps, s, "%s: server without an address", svc->name);
-	else if (addr && parse_ipv4(addr, &srv->addr) < 0)
-		perr(ps, w, "%s: server address '%s' is not an IPv4 address",
-		     svc->name, addr);
-	ps_port = get_uint(ps, s, "port", 1, 65535, &port);
-	srv->port = ps_port ? (uint16_t)port : svc->port;
+	parse_endpoint(ps, s, svc, srv, "server");
 	get_uint(ps, s, "weight", 0, 65535, &weight);
 	srv->weight = weight;
 	parse_thresholds(ps, s, svc, srv);
-	/* Direct return cannot map ports: the packet reaches the server as
-	 * the client sent it. */
-	if (ps_port && svc->fwd != FWD_NAT && port != svc->port)
-		perr(ps, ps_port,
-		     "%s: server %s port %u: %s servers take the service's "
-		     "port (%u) or none",
-		     svc->name, addr ? addr : "?", port,
-		     fwd_method_name(svc->fwd), svc->port);
+	inet_ntop(AF_INET, &srv->addr, a, sizeof(a));
+	snprintf(owner, sizeof(owner), "%s: server %s:%u", svc->name, a,
+		 srv->port);
+	srv->health = svc->health;
+	parse_health(ps, s, owner, &srv->health);
+	/* a fwmark service's server without a port keeps the client's */
+	if (srv->port == 0 &&
+	    (srv->health.type == HEALTH_TCP || srv->health.type == HEALTH_HTTP))
+		perr(ps, s,
+		     "%s: health type %s needs the server's port; give it "
+		     "one, or use type exec",
+		     owner, health_type_name(srv->health.type));
+}
+
+/* keepalived's sorry_server: where new flows go when no server can. */
+static void parse_sorry(struct parser *ps, const config_setting_t *ss,
+			struct service_conf *svc)
+{
+	static const char *const known[] = {"address", "port", NULL};
+	const config_setting_t *s = get_group(ps, ss, "sorry_server");
+
+	if (!s)
+		return;
+	check_known(ps, s, known);
+	svc->sorry.line = (int)config_setting_source_line(s);
+	parse_endpoint(ps, s, svc, &svc->sorry, "sorry_server");
+	svc->sorry.weight = 1;
+	svc->has_sorry = true;
 }
 
 static void parse_servers(struct parser *ps, const config_setting_t *ss,
@@ -637,7 +742,7 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    "servers",
 					    "health",
 					    NULL};
-	static const char *const later[] = {"sorry_server", "alpha", "offload",
+	static const char *const later[] = {"offload",
 					    "timeouts", NULL};
 	const config_setting_t *s;
 	const char *str;
@@ -720,11 +825,16 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 	get_uint(ps, ss, "persistence", 0, 31536000, &svc->persistence);
 	parse_netmask(ps, ss, svc);
 
+	/* keepalived-like defaults; SPEC's example uses these values */
 	svc->health.interval = 2;
 	svc->health.timeout = 1;
 	svc->health.rise = 2;
 	svc->health.fall = 3;
-	parse_health(ps, ss, &svc->health);
+	snprintf(svc->health.path, sizeof(svc->health.path), "/");
+	svc->health.expect_status = 200;
+	parse_health(ps, ss, svc->name, &svc->health);
+	get_bool(ps, ss, "alpha", &svc->alpha);
+	parse_sorry(ps, ss, svc);
 	parse_servers(ps, ss, svc);
 }
 

@@ -39,9 +39,22 @@ enum health_type {
 #define SCHED_F_MH_FALLBACK 0x04 /* mh: rehash past an unusable server */
 #define SCHED_F_MH_PORT	    0x08 /* mh: hash the source port too */
 
+#define HEALTH_PATH_MAX	   256	/* http path, host, expect_body */
+#define HEALTH_COMMAND_MAX 1024 /* exec command line */
+
+/*
+ * A health check, as keepalived's TCP_CHECK / HTTP_GET / MISC_CHECK. Plain
+ * data (no pointers) so a server's copy compares with memcmp on reload.
+ */
 struct health_conf {
 	enum health_type type;
-	unsigned int interval, timeout, rise, fall; /* seconds, counts */
+	unsigned int interval, timeout; /* seconds */
+	unsigned int rise, fall;    /* consecutive results to change state */
+	char path[HEALTH_PATH_MAX]; /* http: request path, "/..." */
+	char host[HEALTH_PATH_MAX]; /* http: Host header; "" = address */
+	unsigned int expect_status; /* http: the status that means up */
+	char expect_body[HEALTH_PATH_MAX]; /* http: substring, "" = any */
+	char command[HEALTH_COMMAND_MAX];  /* exec: sh command line */
 };
 
 struct server_conf {
@@ -50,6 +63,7 @@ struct server_conf {
 	uint32_t weight; /* 0..65535; 0 = quiescent */
 	/* connection limits (ipvsadm -x, -y); 0 = none */
 	unsigned int u_threshold, l_threshold;
+	struct health_conf health; /* the service's, or its own override */
 	int line;
 };
 
@@ -67,6 +81,9 @@ struct service_conf {
 	unsigned int persistence; /* seconds; 0 = off */
 	uint32_t persist_mask;	  /* persistence_netmask, network order */
 	struct health_conf health;
+	bool alpha;		  /* servers start down until a check passes */
+	bool has_sorry;		  /* sorry_server given */
+	struct server_conf sorry; /* takes new flows when no server can */
 	struct server_conf *servers;
 	unsigned int n_servers;
 	int line;      /* of the service's group */
@@ -111,6 +128,7 @@ int config_load(const char *path, struct config *cfg, FILE *errs);
 void config_free(struct config *cfg);
 
 const char *fwd_method_name(enum fwd_method m);
+const char *health_type_name(enum health_type t);
 const char *proto_name(uint8_t proto);
 
 #endif

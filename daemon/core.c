@@ -105,6 +105,9 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 	} else {
 		dest = svc->sched->schedule(svc, p, now);
 	}
+	/* keepalived's sorry_server: when no real server can take it */
+	if (!dest)
+		dest = svc->sorry;
 	if (!dest) {
 		c->counters[CNT_NO_SERVER]++;
 		log_limited(&c->rl_noserver, LOG_LVL_WARNING,

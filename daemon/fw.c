@@ -344,6 +344,12 @@ int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 				s->servers[j].port, s->fwmark != 0,
 				cfg->queue) < 0)
 				goto oom;
+		/* the sorry server's replies are rewritten back too */
+		if (s->has_sorry &&
+		    nat_server_rules_add(out, s->proto, s->sorry.addr,
+					 s->sorry.port, s->fwmark != 0,
+					 cfg->queue) < 0)
+			goto oom;
 	}
 	return 0;
 oom:

@@ -17,6 +17,7 @@
 #include "core.h"
 #include "ctl.h"
 #include "fw.h"
+#include "health.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "queue.h"
@@ -166,6 +167,7 @@ static int reload(struct daemon *d, char *err, size_t size)
 			 "the log)");
 		rc = -1;
 	}
+	health_sync(d->loop, &d->svcs);
 	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
 	conn_table_set_timeouts(&d->ct, &nc.timeouts);
 	if (nc.fw_manage && fw_update(&d->fw, &nc) < 0) {
@@ -345,6 +347,7 @@ static int start(struct daemon *d)
 	}
 	if (service_set_build(&d->svcs, &d->cfg) < 0)
 		return -1;
+	d->svcs.server_gone = health_server_gone;
 	d->core.ct = &d->ct;
 	d->core.svcs = &d->svcs;
 	if (xmit_open(&d->xmit, d->loop, d->core.counters) < 0)
@@ -386,6 +389,7 @@ static int start(struct daemon *d)
 	}
 	log_info("nfqlb %s: %u services on queue %u", PACKAGE_VERSION,
 		 d->svcs.n, d->cfg.queue);
+	health_sync(d->loop, &d->svcs);
 	return 0;
 }
 

@@ -37,14 +37,15 @@ struct sched_ops {
 const struct sched_ops *sched_find(const char *name);
 
 /*
- * Whether a server is in service at all (IPVS: IP_VS_DEST_F_AVAILABLE):
- * not disabled by the operator (and, with health checks, not down). A
- * persistence template keeps sending its client to its server while
- * this holds, even at weight 0 or overloaded, as IPVS does by default.
+ * Whether a server is in service at all (IPVS: IP_VS_DEST_F_AVAILABLE,
+ * which keepalived clears by removing a failed server): not disabled by
+ * the operator, not down by its health check (health.c). A persistence
+ * template keeps sending its client to its server while this holds, even
+ * at weight 0 or overloaded, as IPVS does by default.
  */
 static inline bool sched_server_available(const struct server *s)
 {
-	return !s->disabled;
+	return !s->disabled && !s->health_down;
 }
 
 /*

@@ -15,7 +15,8 @@ const char *server_label(const struct server *srv, char *buf, unsigned size)
 	char a[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &srv->addr, a, sizeof(a));
-	snprintf(buf, size, "%s: server %s:%u", srv->svc->name, a,
+	snprintf(buf, size, "%s: %s %s:%u", srv->svc->name,
+		 srv == srv->svc->sorry ? "sorry server" : "server", a,
 		 ntohs(srv->port));
 	return buf;
 }
@@ -38,6 +39,8 @@ enum server_state server_state(const struct server *srv)
 {
 	if (srv->disabled)
 		return SERVER_DISABLED;
+	if (srv->health_down)
+		return SERVER_DOWN;
 	if (srv->weight == 0)
 		return SERVER_DRAIN;
 	return SERVER_UP;
@@ -158,6 +161,12 @@ struct service *service_find_fwmark(const struct service_set *set,
 	return NULL;
 }
 
+/* What dropping a server needs: its connections and the set's hook. */
+struct drop_ctx {
+	struct conn_table *ct;
+	void (*gone)(struct server *srv);
+};
+
 struct server *server_find(const struct service *svc, uint32_t addr,
 			   uint16_t port)
 {
@@ -168,11 +177,24 @@ struct server *server_find(const struct service *svc, uint32_t addr,
 	return NULL;
 }
 
-static void server_drop(struct server *srv, struct conn_table *ct)
+struct server *service_dest_find(const struct service *svc, uint32_t addr,
+				 uint16_t port)
+{
+	struct server *s = server_find(svc, addr, port);
+
+	if (!s && svc->sorry && svc->sorry->addr == addr &&
+	    svc->sorry->port == port)
+		s = svc->sorry;
+	return s;
+}
+
+static void server_drop(struct server *srv, const struct drop_ctx *dc)
 {
 	char label[128];
-	unsigned int n = ct ? conn_purge_dest(ct, srv) : 0;
+	unsigned int n = dc->ct ? conn_purge_dest(dc->ct, srv) : 0;
 
+	if (dc->gone)
+		dc->gone(srv);
 	if (n)
 		log_info("%s: removed with %u connections",
 			 server_label(srv, label, sizeof(label)), n);
@@ -208,20 +230,23 @@ static void retired_unlink(struct service *svc, const struct server *srv)
  * flows go either way, so none is blackholed for the UDP timeout.
  */
 static void server_remove(struct service *svc, struct server *srv,
-			  struct conn_table *ct)
+			  const struct drop_ctx *dc)
 {
 	char label[128];
 	unsigned int udp;
 
-	if (svc->expire_nodest_conn || !ct) {
-		server_drop(srv, ct);
+	if (svc->expire_nodest_conn || !dc->ct) {
+		server_drop(srv, dc);
 		return;
 	}
-	udp = conn_retire_dest(ct, srv);
+	udp = conn_retire_dest(dc->ct, srv);
 	if (srv->active_conns + srv->inactive_conns == 0) {
-		server_drop(srv, ct);
+		server_drop(srv, dc);
 		return;
 	}
+	/* out of the configuration: no more health checks */
+	if (dc->gone)
+		dc->gone(srv);
 	log_info("%s: removed; %u connections carry on until they end "
 		 "(expire_nodest_conn = false), %u UDP flows expired",
 		 server_label(srv, label, sizeof(label)),
@@ -272,10 +297,30 @@ static void server_set_thresholds(struct server *s, const struct server_conf *c)
 		s->overloaded = true;
 }
 
+/* Under alpha a server with a check starts down until one passes. */
+static struct server *server_new(struct service *svc,
+				 const struct server_conf *c, bool alpha)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->svc = svc;
+	s->addr = c->addr;
+	s->port = htons(c->port);
+	s->last_weight = c->weight;
+	if (alpha && c->health.type != HEALTH_NONE) {
+		s->health_down = true;
+		snprintf(s->health_reason, sizeof(s->health_reason),
+			 "alpha: no check passed yet");
+	}
+	return s;
+}
+
 /* Gives svc the server list of sc, reusing servers that stay. */
 static int service_set_servers(struct service *svc,
 			       const struct service_conf *sc,
-			       struct conn_table *ct)
+			       const struct drop_ctx *dc)
 {
 	struct server **list = calloc(sc->n_servers, sizeof(*list));
 
@@ -289,7 +334,7 @@ static int service_set_servers(struct service *svc,
 		if (!s)
 			s = retired_find(svc, c->addr, htons(c->port));
 		if (!s) {
-			s = calloc(1, sizeof(*s));
+			s = server_new(svc, c, sc->alpha);
 			if (!s) {
 				while (i--)
 					if (!server_find(svc, list[i]->addr,
@@ -300,10 +345,6 @@ static int service_set_servers(struct service *svc,
 				free(list);
 				return -1;
 			}
-			s->svc = svc;
-			s->addr = c->addr;
-			s->port = htons(c->port);
-			s->last_weight = c->weight;
 		}
 		/* The file's values replace runtime changes (SPEC). */
 		s->weight = c->weight;
@@ -312,6 +353,7 @@ static int service_set_servers(struct service *svc,
 		server_set_thresholds(s, c);
 		s->conf_weight = c->weight;
 		s->disabled = false;
+		s->health = c->health;
 		list[i] = s;
 	}
 	/* Servers of the old list that the new one no longer holds. */
@@ -322,13 +364,34 @@ static int service_set_servers(struct service *svc,
 			if (list[j] == svc->servers[i])
 				kept = true;
 		if (!kept)
-			server_remove(svc, svc->servers[i], ct);
+			server_remove(svc, svc->servers[i], dc);
 	}
 	for (unsigned int j = 0; j < sc->n_servers; j++)
 		retired_unlink(svc, list[j]);
 	free(svc->servers);
 	svc->servers = list;
 	svc->n_servers = sc->n_servers;
+	return 0;
+}
+
+/* The sorry server stays as long as its address:port does. */
+static int service_set_sorry(struct service *svc, const struct service_conf *sc,
+			     const struct drop_ctx *dc)
+{
+	struct server *old = svc->sorry;
+
+	if (old && sc->has_sorry && old->addr == sc->sorry.addr &&
+	    old->port == htons(sc->sorry.port))
+		return 0;
+	if (old)
+		server_remove(svc, old, dc);
+	svc->sorry = NULL;
+	if (!sc->has_sorry)
+		return 0;
+	svc->sorry = server_new(svc, &sc->sorry, false);
+	if (!svc->sorry)
+		return -1;
+	svc->sorry->weight = sc->sorry.weight;
 	return 0;
 }
 
@@ -360,16 +423,18 @@ static int service_set_sched(struct service *svc, const char *name)
 	return 0;
 }
 
-static void service_destroy(struct service *svc, struct conn_table *ct)
+static void service_destroy(struct service *svc, const struct drop_ctx *dc)
 {
 	for (unsigned int i = 0; i < svc->n_servers; i++)
-		server_drop(svc->servers[i], ct);
+		server_drop(svc->servers[i], dc);
 	while (svc->retired) {
 		struct server *r = svc->retired;
 
 		svc->retired = r->retired_next;
-		server_drop(r, ct);
+		server_drop(r, dc);
 	}
+	if (svc->sorry)
+		server_drop(svc->sorry, dc);
 	if (svc->sched)
 		svc->sched->done_service(svc);
 	free(svc->servers);
@@ -378,7 +443,7 @@ static void service_destroy(struct service *svc, struct conn_table *ct)
 
 /* Brings svc (new or kept) to the state sc describes. */
 static int service_configure(struct service *svc, const struct service_conf *sc,
-			     struct conn_table *ct)
+			     const struct drop_ctx *dc)
 {
 	snprintf(svc->name, sizeof(svc->name), "%s", sc->name);
 	svc->proto = sc->proto;
@@ -391,7 +456,9 @@ static int service_configure(struct service *svc, const struct service_conf *sc,
 	svc->tunnel_src = sc->tunnel_source;
 	svc->persist_mask = sc->persist_mask;
 	persist_set_timeout(svc, (uint64_t)sc->persistence * 1000);
-	if (service_set_servers(svc, sc, ct) < 0) {
+	svc->alpha = sc->alpha;
+	if (service_set_servers(svc, sc, dc) < 0 ||
+	    service_set_sorry(svc, sc, dc) < 0) {
 		log_err("%s: out of memory", svc->name);
 		return -1;
 	}
@@ -409,6 +476,7 @@ struct service *service_by_name(const struct service_set *set, const char *name)
 int service_set_apply(struct service_set *set, const struct config *cfg,
 		      struct conn_table *ct)
 {
+	const struct drop_ctx dc = {.ct = ct, .gone = set->server_gone};
 	struct service **list = NULL;
 	int rc = 0;
 
@@ -439,7 +507,7 @@ int service_set_apply(struct service_set *set, const struct config *cfg,
 			}
 		}
 		list[i] = svc;
-		if (service_configure(svc, sc, ct) < 0)
+		if (service_configure(svc, sc, &dc) < 0)
 			rc = -1;
 	}
 	for (unsigned int i = 0; i < set->n; i++) {
@@ -449,7 +517,7 @@ int service_set_apply(struct service_set *set, const struct config *cfg,
 			if (list[j] == set->svcs[i])
 				kept = true;
 		if (!kept)
-			service_destroy(set->svcs[i], ct);
+			service_destroy(set->svcs[i], &dc);
 	}
 	free(set->svcs);
 	set->svcs = list;
@@ -485,8 +553,10 @@ int service_set_build(struct service_set *set, const struct config *cfg)
 
 void service_set_free(struct service_set *set, struct conn_table *ct)
 {
+	const struct drop_ctx dc = {.ct = ct, .gone = set->server_gone};
+
 	for (unsigned int i = 0; i < set->n; i++)
-		service_destroy(set->svcs[i], ct);
+		service_destroy(set->svcs[i], &dc);
 	free(set->svcs);
 	memset(set, 0, sizeof(*set));
 }

@@ -11,6 +11,7 @@
 
 struct sched_ops;
 struct conn_table;
+struct health_check;
 
 /* A real server. Connections point at it, so it lives at a fixed address
  * until it is removed from its service (its connections go first). */
@@ -30,6 +31,12 @@ struct server {
 	struct server *retired_next; /* in svc->retired, see there */
 	struct traffic_stats stats;
 	struct stats_est est;
+	/* Health (health.c): a server that failed its check, or under alpha
+	 * has not passed one yet, takes no new connections. */
+	bool health_down;
+	char health_reason[96];	    /* the failed check, e.g. "connect: ..." */
+	struct health_conf health;  /* its check, as configured */
+	struct health_check *check; /* health.c's checker; NULL without */
 };
 
 /* What list shows for a server; server_state() derives it. */
@@ -70,6 +77,8 @@ struct service {
 	 * scheduling, until its TCP connections end */
 	bool expire_nodest_conn;
 	struct server *retired; /* list through server.retired_next */
+	struct server *sorry;	/* sorry_server: new flows when none can */
+	bool alpha;		/* new servers start down until checked */
 	struct traffic_stats stats;
 	struct stats_est est;
 };
@@ -106,6 +115,8 @@ static inline void server_conn_unbound(struct server *s)
 struct service_set {
 	struct service **svcs;
 	unsigned int n;
+	/* Called before a server is freed (health.c stops its checker). */
+	void (*server_gone)(struct server *srv);
 };
 
 /* Builds the run-time services of cfg into set (which must be empty).
@@ -139,6 +150,9 @@ struct service *service_find_fwmark(const struct service_set *set,
 /* The server of svc at addr:port (network order), or NULL. */
 struct server *server_find(const struct service *svc, uint32_t addr,
 			   uint16_t port);
+/* The same, or svc's sorry server: where a connection may be bound. */
+struct server *service_dest_find(const struct service *svc, uint32_t addr,
+				 uint16_t port);
 
 /* The one place that turns a server's fields into its listed state. */
 enum server_state server_state(const struct server *srv);

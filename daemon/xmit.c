@@ -109,6 +109,9 @@ void xmit_prepare(struct xmit_ctx *x, const struct service_set *set,
 		for (unsigned int j = 0; j < svc->n_servers; j++)
 			neigh_track(&x->neigh, svc->servers[j]->addr,
 				    svc->fwd == FWD_DR, now);
+		if (svc->sorry)
+			neigh_track(&x->neigh, svc->sorry->addr,
+				    svc->fwd == FWD_DR, now);
 	}
 }
 

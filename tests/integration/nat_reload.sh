@@ -49,14 +49,6 @@ EOF
 	fi
 }
 
-echo_rounds() { cat "$TMP/echo.status" 2>/dev/null || echo 0; }
-echo_rounds_at_least() { (($(echo_rounds) >= $1)); }
-# echo_progress N — the long-lived connection makes N more round trips.
-echo_progress() {
-	wait_until 10 echo_rounds_at_least $(($(echo_rounds) + $1)) ||
-		fail "long-lived connection stalled at $(echo_rounds) round trips (see $(cat "$TMP/echo.log"))"
-}
-
 topo_up 3
 for i in 1 2 3; do
 	start_http_server "$i" 8080
@@ -69,16 +61,8 @@ http_requests 6 >"$TMP/bodies.initial"
 assert_counts "$TMP/bodies.initial" "s1=2 s2=2 s3=2"
 
 # ---- a. weights change, established connection survives
-ip netns exec "$NS_CLIENT" "$PY" "$LIB/tcpecho_client.py" "$VIP" 9000 \
-	"$TMP/echo.status" "$TMP/echo.stop" --max-seconds 120 >"$TMP/echo.log" 2>&1 &
-ECHO_PID=$!
-echo_progress 5
-
-holder=""
-for i in 1 2 3; do
-	if [[ -n $(in_server "$i" ss -Htn state established '( sport = :9000 )') ]]; then holder=$i; fi
-done
-[[ -n $holder ]] || fail "no server holds the long-lived connection"
+start_echo_client 9000
+holder=$(echo_holder 9000)
 log "long-lived connection is on s$holder; reloading with its weight at 0"
 echo_weights=("1" "1" "1")
 echo_weights[holder - 1]=0
@@ -120,11 +104,6 @@ http_requests 6 >"$TMP/bodies.final"
 assert_counts "$TMP/bodies.final" "s1=2 s2=2 s3=2"
 echo_progress 5
 
-touch "$TMP/echo.stop"
-wait_until 5 proc_dead "$ECHO_PID" || fail "long-lived client did not stop"
-rc=0
-wait "$ECHO_PID" || rc=$?
-((rc == 0)) || fail "long-lived connection broke (status $rc): $(cat "$TMP/echo.log")"
-log "long-lived connection: $(tail -n 1 "$TMP/echo.log")"
+stop_echo_client
 
 stop_nfqlb

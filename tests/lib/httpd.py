@@ -6,6 +6,9 @@ GET /ip   -> the client address the server sees (VS/NAT keeps it)
 GET /big  -> the file given with --big (sha256 is checked by the client)
 POST /upload -> "<bytes> <sha256>" of the request body (uploads cross the
                balancer in the client's direction)
+GET /health -> for health checks: "200 healthy" unless the --health-file
+             exists; then its content "STATUS [BODY]" (e.g. "500" or
+             "200 degraded") is the status and body to answer with
 
 HTTP/1.0 on purpose: one request per connection, so every request is a new
 connection that the load balancer schedules.
@@ -22,13 +25,14 @@ def main():
     ap.add_argument("--name", required=True)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--big", required=True)
+    ap.add_argument("--health-file")
     args = ap.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "nfqlb-test-httpd"
 
-        def _send(self, body, ctype="text/plain"):
-            self.send_response(200)
+        def _send(self, body, ctype="text/plain", status=200):
+            self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -39,6 +43,18 @@ def main():
                 self._send((args.name + "\n").encode())
             elif self.path == "/ip":
                 self._send((self.client_address[0] + "\n").encode())
+            elif self.path == "/health":
+                status, body = 200, "healthy"
+                self.log_message("health check, Host: %s",
+                                 self.headers.get("Host"))
+                try:
+                    with open(args.health_file) as f:
+                        words = f.read().split(None, 1)
+                    status = int(words[0])
+                    body = words[1].strip() if len(words) > 1 else "sick"
+                except (TypeError, OSError, IndexError, ValueError):
+                    pass
+                self._send((body + "\n").encode(), status=status)
             elif self.path == "/big":
                 size = os.path.getsize(args.big)
                 self.send_response(200)

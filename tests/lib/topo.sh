@@ -375,6 +375,7 @@ tcp_offload() {
 
 # wait_listen NS tcp|udp PORT — until something listens on PORT in NS.
 _listening() { ip netns exec "$1" ss -Hln"${2:0:1}" "sport = :$3" | grep -q .; }
+_not_listening() { ! _listening "$@"; }
 wait_listen() {
 	wait_until 5 _listening "$@" || fail "nothing listening on $2 port $3 in $1"
 }
@@ -390,13 +391,34 @@ sys.stdout.buffer.write(random.Random(20240601).randbytes(int(sys.argv[1])))' "$
 }
 
 # start_http_server N PORT — HTTP/1.0 server in server ns N: "/" -> "sN",
-# "/ip" -> the client address it sees, "/big" -> $BIGFILE.
+# "/ip" -> the client address it sees, "/big" -> $BIGFILE, "/health" ->
+# "200 healthy" unless $(health_file N PORT) says otherwise (see httpd.py).
+# Its PID is in $TMP/httpd-sN-PORT.pid (stop_http_server).
 start_http_server() {
 	local n=$1 port=$2
 	ensure_bigfile
-	in_server "$n" "$PY" "$LIB/httpd.py" --name "s$n" --port "$port" --big "$BIGFILE" \
+	# a simple command, so $! is the server's own PID (ip execs it)
+	ip netns exec "$(server_ns "$n")" "$PY" "$LIB/httpd.py" --name "s$n" --port "$port" --big "$BIGFILE" \
+		--health-file "$(health_file "$n" "$port")" \
 		>>"$TMP/httpd-s$n-$port.log" 2>&1 &
+	echo $! >"$TMP/httpd-s$n-$port.pid"
 	wait_listen "$(server_ns "$n")" tcp "$port"
+}
+
+# health_file N PORT — write "500" (or "200 degraded") there to make the
+# /health of server N's HTTP server fail; remove it to make it pass again.
+health_file() { echo "$TMP/health-s$1-$2"; }
+
+# stop_http_server N PORT — stop that server's listener (and wait until
+# nothing listens on the port any more).
+stop_http_server() {
+	local n=$1 port=$2 pid
+	pid=$(cat "$TMP/httpd-s$n-$port.pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	wait_until 5 proc_dead "$pid" || fail "HTTP server s$n:$port (pid $pid) did not stop"
+	wait "$pid" 2>/dev/null || true
+	wait_until 5 _not_listening "$(server_ns "$n")" tcp "$port" ||
+		fail "s$n still listens on $port"
 }
 
 # start_udp_echo N PORT — replies "sN:<payload>" to every datagram.
@@ -593,6 +615,64 @@ assert_counts() {
 	got=$(histogram <"$1")
 	[[ $got == "$2" ]] || fail "distribution: expected '$2', got '$got'"
 	log "distribution $got"
+}
+
+# log_count TEXT — how many lines of the daemon's log hold TEXT (fixed).
+log_count() { grep -cF -- "$1" "$NFQLB_LOG" || true; }
+_log_count_at_least() { (($(log_count "$2") >= $1)); }
+# wait_log SECS N TEXT — until the daemon's log holds TEXT on N lines; fail
+# after SECS.
+wait_log() {
+	wait_until "$1" _log_count_at_least "$2" "$3" ||
+		fail "no $2. log line with '$3' within $1 s"
+}
+
+# wait_log_within LIMIT-SECS START-MS TEXT — wait_log for TEXT (up to 20 s,
+# so a failure shows the log), then fail unless it came within LIMIT-SECS
+# of START-MS (from now_ms).  Prints the milliseconds it took.
+wait_log_within() {
+	local limit=$1 start=$2 ms
+	wait_log $((limit > 20 ? limit : 20)) 1 "$3"
+	ms=$(($(now_ms) - start))
+	((ms <= limit * 1000)) || fail "'$3' after $ms ms, want <= $((limit * 1000))"
+	echo "$ms"
+}
+
+# The long-lived echo connection (tests/lib/tcpecho_client.py): one line
+# every 100 ms from the client to VIP:PORT.
+# start_echo_client PORT — connect and wait for 5 round trips.
+start_echo_client() {
+	ip netns exec "$NS_CLIENT" "$PY" "$LIB/tcpecho_client.py" "$VIP" "$1" \
+		"$TMP/echo.status" "$TMP/echo.stop" --max-seconds 120 >"$TMP/echo.log" 2>&1 &
+	ECHO_PID=$!
+	echo_progress 5
+}
+echo_rounds() { cat "$TMP/echo.status" 2>/dev/null || echo 0; }
+echo_rounds_at_least() { (($(echo_rounds) >= $1)); }
+# echo_progress N — the long-lived connection makes N more round trips.
+echo_progress() {
+	wait_until 10 echo_rounds_at_least $(($(echo_rounds) + $1)) ||
+		fail "long-lived connection stalled at $(echo_rounds) round trips (see $(cat "$TMP/echo.log"))"
+}
+# echo_holder PORT — the server number that holds the connection.
+echo_holder() {
+	local i
+	for ((i = 1; i <= NSERVERS; i++)); do
+		if [[ -n $(in_server "$i" ss -Htn state established "( sport = :$1 )") ]]; then
+			echo "$i"
+			return
+		fi
+	done
+	fail "no server holds the long-lived connection"
+}
+# stop_echo_client — stop it; fail unless it never broke.
+stop_echo_client() {
+	local rc=0
+	touch "$TMP/echo.stop"
+	wait_until 5 proc_dead "$ECHO_PID" || fail "long-lived client did not stop"
+	wait "$ECHO_PID" || rc=$?
+	((rc == 0)) || fail "long-lived connection broke (status $rc): $(cat "$TMP/echo.log")"
+	log "long-lived connection: $(tail -n 1 "$TMP/echo.log")"
 }
 
 # ipt_snapshot NS — iptables-save without comments and counters, so two

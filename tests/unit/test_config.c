@@ -61,6 +61,22 @@ static const char *const good[] = {
     "   expire_nodest_conn = false;\n" SERVERS " } );\n",
     /* no services at all is a valid (idle) director */
     "daemon: { queue = 0; };\n",
+    /* health checks of every type, a per-server override, sorry, alpha */
+    "services = (\n"
+    " { name = \"web\"; vip = \"203.0.113.10\"; port = 80;\n"
+    "   scheduler = \"rr\"; alpha = true;\n"
+    "   sorry_server = { address = \"198.51.100.20\"; port = 8081; };\n"
+    "   health: { type = \"http\"; interval = 1; timeout = 2; rise = 1;\n"
+    "     fall = 5; path = \"/health\"; host = \"www.example.com\";\n"
+    "     expect_status = 204; expect_body = \"ok\"; };\n"
+    "   servers = ( { address = \"198.51.100.11\"; port = 8080; },\n"
+    "     { address = \"198.51.100.12\"; port = 8080;\n"
+    "       health: { type = \"exec\"; command = \"/bin/check -v\"; }; },\n"
+    "     { address = \"198.51.100.13\"; port = 8080;\n"
+    "       health: { type = \"none\"; }; } ); },\n"
+    " { name = \"ssh\"; vip = \"203.0.113.10\"; port = 22;\n"
+    "   scheduler = \"rr\"; health: { type = \"tcp\"; };\n"
+    "   sorry_server = { address = \"198.51.100.20\"; };\n" SERVERS " } );\n",
 };
 
 struct bad {
@@ -154,8 +170,53 @@ static const struct bad bad[] = {
 	      "} );\n",
      "out of range"},
     {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
-	      "  health: { type = \"tcp\"; }; # <-\n" SERVERS "} );\n",
-     "health type 'tcp' is not supported yet"},
+	      "  health: { type = \"icmp\"; }; # <-\n" SERVERS "} );\n",
+     "unknown health type 'icmp'"},
+    {SVC_HEAD
+     "  port = 80; scheduler = \"rr\";\n"
+     "  health: { type = \"http\"; path = \"health\"; }; # <-\n" SERVERS
+     "} );\n",
+     "must start with '/'"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  health: { type = \"http\"; path = \"/a b\"; }; # <-\n" SERVERS
+	      "} );\n",
+     "no spaces"},
+    {SVC_HEAD
+     "  port = 80; scheduler = \"rr\";\n"
+     "  health: { type = \"http\"; expect_status = 700; }; # <-\n" SERVERS
+     "} );\n",
+     "out of range"},
+    {SVC_HEAD
+     "  port = 80; scheduler = \"rr\";\n"
+     "  health: { type = \"tcp\"; command = \"/bin/true\"; }; # <-\n" SERVERS
+     "} );\n",
+     "'command' is for health type exec only"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  health: { type = \"exec\"; }; # <-\n" SERVERS "} );\n",
+     "health type exec needs a command"},
+    /* a server's override names its server */
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  servers = ( { address = \"198.51.100.11\";\n"
+	      "    health: { type = \"tcp\"; path = \"/x\"; }; } ); # <-\n"
+	      "} );\n",
+     "web: server 198.51.100.11:80: 'path' is for health type http only"},
+    {"services = ( { name = \"web\"; fwmark = 5;\n"
+     "  servers = ( { address = \"198.51.100.11\"; health: { type = "
+     "\"tcp\"; }; } ); # <-\n} );\n",
+     "web: server 198.51.100.11:0: health type tcp needs the server's port"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\"; alpha = 1; # <-\n" SERVERS
+	      "} );\n",
+     "'alpha' must be true or false"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  sorry_server = { port = 8080; }; # <-\n" SERVERS "} );\n",
+     "web: sorry_server without an address"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  sorry_server = { address = \"x\"; }; # <-\n" SERVERS "} );\n",
+     "sorry_server address 'x' is not an IPv4 address"},
+    {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
+	      "  sorry_server = { address = \"198.51.100.9\"; weight = 2; }; # "
+	      "<-\n" SERVERS "} );\n",
+     "unknown setting 'weight'"},
     {SVC_HEAD "  port = 80; schedular = \"rr\"; # <-\n" SERVERS "} );\n",
      "unknown setting 'schedular'"},
     {"daemon: { log_level = \"loud\"; }; # <-\n", "unknown log_level"},
@@ -316,6 +377,61 @@ static void test_fwmark(void **state)
 	free(path);
 }
 
+/* The good config that holds marker (indices move as cases are added). */
+static const char *good_with(const char *marker)
+{
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (strstr(good[i], marker))
+			return good[i];
+	fail_msg("no good config with '%s'", marker);
+	return NULL;
+}
+
+/* A server's health block starts from its service's and overrides. */
+static void test_health_values(void **state)
+{
+	char *path = write_tmp(good_with("alpha = true"));
+	const struct service_conf *web, *ssh;
+	struct config cfg;
+
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	web = &cfg.services[0];
+	ssh = &cfg.services[1];
+	assert_true(web->alpha);
+	assert_true(web->has_sorry);
+	assert_int_equal(web->sorry.addr, ip4("198.51.100.20"));
+	assert_int_equal(web->sorry.port, 8081);
+	assert_int_equal(ssh->sorry.port, 22); /* the service's port */
+	assert_int_equal(web->health.type, HEALTH_HTTP);
+	assert_string_equal(web->health.path, "/health");
+	assert_string_equal(web->health.host, "www.example.com");
+	assert_int_equal(web->health.expect_status, 204);
+	assert_string_equal(web->health.expect_body, "ok");
+	/* the first server has the service's check */
+	assert_memory_equal(&web->servers[0].health, &web->health,
+			    sizeof(web->health));
+	/* the second runs a command, with the service's timing */
+	assert_int_equal(web->servers[1].health.type, HEALTH_EXEC);
+	assert_string_equal(web->servers[1].health.command, "/bin/check -v");
+	assert_int_equal(web->servers[1].health.interval, 1);
+	assert_int_equal(web->servers[1].health.timeout, 2);
+	assert_int_equal(web->servers[1].health.rise, 1);
+	assert_int_equal(web->servers[1].health.fall, 5);
+	assert_int_equal(web->servers[2].health.type, HEALTH_NONE);
+	/* defaults: every 2 s, timeout 1, rise 2, fall 3, GET / -> 200 */
+	assert_false(ssh->alpha);
+	assert_int_equal(ssh->health.type, HEALTH_TCP);
+	assert_int_equal(ssh->health.interval, 2);
+	assert_int_equal(ssh->health.timeout, 1);
+	assert_int_equal(ssh->health.rise, 2);
+	assert_int_equal(ssh->health.fall, 3);
+	assert_string_equal(ssh->health.path, "/");
+	assert_int_equal(ssh->health.expect_status, 200);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
 static void test_bad(void **state)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -360,6 +476,7 @@ int main(void)
 	    cmocka_unit_test(test_thresholds),
 	    cmocka_unit_test(test_persistence),
 	    cmocka_unit_test(test_fwmark),
+	    cmocka_unit_test(test_health_values),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_missing_file),
 	};

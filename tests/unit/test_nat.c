@@ -369,6 +369,87 @@ static void test_removed_server(void **state)
 	assert_int_equal(client_pkt(e, IPPROTO_TCP, 7001, PKT_TCP_ACK), -1);
 }
 
+/* A SYN from client port cport; returns the last octet of the server. */
+static int syn_to(struct env *e, uint16_t cport, enum verdict *v)
+{
+	uint8_t buf[256];
+	bool balanced;
+	size_t n = build(buf, IPPROTO_TCP, "192.0.2.2", cport, "203.0.113.10",
+			 80, PKT_TCP_SYN, 0, 0);
+
+	*v = run(e, buf, n, CORE_IN, false, &balanced);
+	return buf[19];
+}
+
+/* Health: a down server gets no new flow but keeps its own; with every
+ * server down new flows go to the sorry server, and back when one is up;
+ * a reload keeps a server's health state. */
+static void test_health_down_and_sorry(void **state)
+{
+	struct env *e = *state;
+	struct server *s11, *s12;
+	enum verdict v;
+
+	e->sc[0].has_sorry = true;
+	e->sc[0].sorry = (struct server_conf){
+	    .addr = ip4("198.51.100.13"), .port = 9090, .weight = 1};
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	s11 = e->set.svcs[0]->servers[0];
+	s12 = e->set.svcs[0]->servers[1];
+	assert_string_equal(server_state_name(server_state(s11)), "up");
+
+	assert_int_equal(syn_to(e, 2000, &v), 11); /* a flow on .11 */
+	s11->health_down = true;
+	assert_string_equal(server_state_name(server_state(s11)), "down");
+	for (uint16_t p = 2001; p < 2005; p++)
+		assert_int_equal(syn_to(e, p, &v), 12);
+	/* the established flow of the down server carries on */
+	{
+		uint8_t buf[256];
+		bool balanced;
+		size_t n = build(buf, IPPROTO_TCP, "192.0.2.2", 2000,
+				 "203.0.113.10", 80, PKT_TCP_ACK, 10, 0);
+
+		assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+				 VERDICT_MANGLED);
+		expect_addr(buf, 16, "198.51.100.11");
+	}
+	/* a reload keeps the state of servers that stay */
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	assert_true(e->set.svcs[0]->servers[0]->health_down);
+
+	s12->health_down = true;
+	assert_int_equal(syn_to(e, 2010, &v), 13);
+	assert_int_equal(v, VERDICT_MANGLED);
+	assert_int_equal(e->set.svcs[0]->sorry->stats.conns, 1);
+	s11->health_down = false;
+	assert_int_equal(syn_to(e, 2011, &v), 11);
+
+	/* without a sorry server: no destination, dropped and counted */
+	e->sc[0].has_sorry = false;
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	assert_null(e->set.svcs[0]->sorry);
+	s11->health_down = true;
+	syn_to(e, 2020, &v);
+	assert_int_equal(v, VERDICT_DROP);
+	assert_int_equal(e->core.counters[CNT_NO_SERVER], 1);
+}
+
+/* alpha: servers with a check start down, those without start up. */
+static void test_alpha(void **state)
+{
+	struct env *e = *state;
+
+	service_set_free(&e->set, &e->ct);
+	e->sc[0].alpha = true;
+	e->srv[0].health.type = HEALTH_TCP;
+	assert_int_equal(service_set_build(&e->set, &e->cfg), 0);
+	assert_true(e->set.svcs[0]->servers[0]->health_down);
+	assert_false(e->set.svcs[0]->servers[1]->health_down);
+	/* dns has no alpha: its servers start up despite the check */
+	assert_false(e->set.svcs[1]->servers[0]->health_down);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +467,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_removed_server, env_setup,
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_and_bad, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_health_down_and_sorry,
+					    env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_alpha, env_setup,
 					    env_teardown),
 	};
 

@@ -112,6 +112,34 @@ static void test_sticky_per_client(void **state)
 	env_free(e);
 }
 
+/* A server down by its health check, or disabled, does not keep its
+ * persistent clients (IPVS drops the templates of an unavailable
+ * destination); its established connections and their template stay. */
+static void test_unavailable_server(void **state)
+{
+	struct env *e = env_new(300, 32);
+	struct conn *c;
+
+	assert_int_equal(new_conn(e, "192.0.2.2", 40000, 1000, &c), 0);
+	assert_int_equal(new_conn(e, "192.0.2.3", 40000, 1000, NULL), 1);
+	e->srv[0].health_down = true;
+	/* the client moves; the old template lives on with its connection */
+	assert_int_equal(new_conn(e, "192.0.2.2", 40001, 2000, NULL), 2);
+	assert_int_equal(new_conn(e, "192.0.2.2", 40002, 3000, NULL), 2);
+	assert_int_equal(e->ct.pt.count, 3);
+	assert_ptr_equal(c->dest, &e->srv[0]);
+	e->srv[0].health_down = false;
+	assert_int_equal(new_conn(e, "192.0.2.2", 40003, 4000, NULL), 2);
+	/* disabled: same; a template that holds nothing goes at once */
+	e->srv[1].disabled = true;
+	assert_int_equal(new_conn(e, "192.0.2.3", 40001, 5000, NULL), 0);
+	assert_int_equal(e->ct.pt.count, 4);
+	conn_del(&e->ct, c);
+	/* the hidden template expires with its last connection */
+	assert_int_equal(persist_expire(&e->ct.pt, &e->svc, 3000 + 300000), 1);
+	env_free(e);
+}
+
 static void test_netmask(void **state)
 {
 	struct env *e = env_new(300, 24);
@@ -181,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sticky_per_client),
+	    cmocka_unit_test(test_unavailable_server),
 	    cmocka_unit_test(test_netmask),
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_lookup_after_timeout),
