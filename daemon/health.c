@@ -104,11 +104,12 @@ void health_done(struct health_check *hc, enum hc_result r, const char *fmt,
 {
 	char reason[sizeof(hc->srv->health_reason)] = "";
 	ev_tstamp delay;
-	va_list ap;
 
 	if (!hc->running)
 		return;
 	if (fmt) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(reason, sizeof(reason), fmt, ap);
 		va_end(ap);

@@ -29,7 +29,7 @@ OUT=${NFQLB_SANITIZE_DIR:-$TOP/build/sanitize}
 CC=${CC:-gcc}
 # shellcheck disable=SC2054 # the commas are part of -fsanitize=
 SAN_CFLAGS=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
-	-fno-omit-frame-pointer -include "$TOP/autoconfig.h" -I"$TOP/daemon")
+	-fno-omit-frame-pointer -include "$TOP/autoconfig.h" -iquote "$TOP/daemon")
 # Options given in the environment come last, so they can override ours.
 SAN_ASAN_OPTIONS=detect_leaks=1:abort_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 SAN_UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
