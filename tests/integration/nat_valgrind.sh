@@ -167,13 +167,7 @@ rules=$(in_director iptables-save)
 
 # stop_nfqlb, but with valgrind's report shown before the exit status is
 # judged ($VG_EXIT means valgrind found errors).
-kill -TERM "$NFQLB_PID"
-wait_until "$NFQLB_STOP_TIMEOUT" proc_dead "$NFQLB_PID" ||
-	fail "nfqlb did not exit within $NFQLB_STOP_TIMEOUT s of SIGTERM"
-rc=0
-wait "$NFQLB_PID" || rc=$?
-NFQLB_PID=""
-echo "=== $(date +%T.%N) exit status $rc" >>"$NFQLB_LOG"
+stop_nfqlb_rc
 vg_check "$VG_LOG" "daemon"
-((rc == 0)) || fail "nfqlb exited with status $rc after SIGTERM"
+((NFQLB_RC == 0)) || fail "nfqlb exited with status $NFQLB_RC after SIGTERM"
 log "nfqlb stopped, exit status 0"

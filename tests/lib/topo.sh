@@ -524,6 +524,20 @@ stop_nfqlb() {
 	log "nfqlb stopped"
 }
 
+# stop_nfqlb_rc — SIGTERM and wait for the exit (fail after
+# $NFQLB_STOP_TIMEOUT s); its status goes to NFQLB_RC, for a caller that
+# shows something (a valgrind report) before judging it.
+stop_nfqlb_rc() {
+	local secs=${NFQLB_STOP_TIMEOUT:-5}
+	kill -TERM "$NFQLB_PID"
+	wait_until "$secs" proc_dead "$NFQLB_PID" ||
+		fail "nfqlb did not exit within $secs s of SIGTERM"
+	NFQLB_RC=0
+	wait "$NFQLB_PID" || NFQLB_RC=$?
+	NFQLB_PID=""
+	echo "=== $(date +%T.%N) exit status $NFQLB_RC" >>"$NFQLB_LOG"
+}
+
 # reload_nfqlb — SIGHUP and wait for the reload to finish: for the daemon's
 # next READY=1 when it speaks sd_notify (max $NFQLB_RELOAD_TIMEOUT, 5 s),
 # otherwise 1 s.
