@@ -129,6 +129,21 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 	return conn;
 }
 
+/*
+ * A SYN that reuses the tuple of a flow that has ended (TIME_WAIT or
+ * CLOSE) opens a new connection: it is scheduled afresh rather than sent
+ * to the old flow's server, as IPVS's is_new_conn_expected() with the
+ * default conn_reuse_mode. Clients reuse ports quickly; without this a
+ * scheduler's sequence (rr, wrr) is skewed by old entries.
+ */
+static bool reopens_ended_flow(const struct pkt *p, const struct conn *conn)
+{
+	return p->proto == IPPROTO_TCP &&
+	       (p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) ==
+		   PKT_TCP_SYN &&
+	       (conn->state == TCP_S_TIME_WAIT || conn->state == TCP_S_CLOSE);
+}
+
 static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 			    bool *balanced)
 {
@@ -136,6 +151,10 @@ static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 					p->daddr, p->dport);
 	const struct xmit_ops *x;
 
+	if (conn && reopens_ended_flow(p, conn)) {
+		conn_del(c->ct, conn);
+		conn = NULL;
+	}
 	if (!conn) {
 		/* as IPVS's ip_vs_service_find(): the mark first */
 		struct service *svc =

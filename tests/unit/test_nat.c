@@ -157,6 +157,40 @@ static void test_rr_spreads_flows(void **state)
 	assert_int_equal(e->set.svcs[0]->stats.conns, 10);
 }
 
+/* A client reusing the port of an ended flow: its SYN is a new connection,
+ * scheduled afresh (rr moves on), while a SYN retransmitted during the
+ * handshake stays with its flow. */
+static void test_syn_reopens_ended_flow(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[256];
+	bool balanced;
+	size_t n;
+
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 2000, "203.0.113.10", 80,
+		  PKT_TCP_SYN, 0, 0);
+	run(e, buf, n, CORE_IN, false, &balanced);
+	expect_addr(buf, 16, "198.51.100.11");
+	/* retransmitted SYN: same flow, same server */
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 2000, "203.0.113.10", 80,
+		  PKT_TCP_SYN, 0, 0);
+	run(e, buf, n, CORE_IN, false, &balanced);
+	expect_addr(buf, 16, "198.51.100.11");
+	assert_int_equal(e->set.svcs[0]->stats.conns, 1);
+	/* the server refuses it with a reset (CLOSE), then the port is
+	 * reused */
+	n = build(buf, IPPROTO_TCP, "198.51.100.11", 8080, "192.0.2.2", 2000,
+		  PKT_TCP_RST | PKT_TCP_ACK, 0, 0);
+	run(e, buf, n, CORE_OUT, false, &balanced);
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 2000, "203.0.113.10", 80,
+		  PKT_TCP_SYN, 0, 0);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_MANGLED);
+	expect_addr(buf, 16, "198.51.100.12");
+	assert_int_equal(e->set.svcs[0]->stats.conns, 2);
+	assert_int_equal(e->ct.count, 1);
+}
+
 static void test_udp(void **state)
 {
 	struct env *e = *state;
@@ -453,6 +487,8 @@ static void test_alpha(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_syn_reopens_ended_flow,
+					    env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_icmp_errors, env_setup,
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_complete_csum, env_setup,
