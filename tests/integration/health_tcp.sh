@@ -4,7 +4,8 @@
 #     daemon's rules: its NFQUEUE rules count no packet while only checks run;
 #  b. stopping s2's listener marks it down within fall*interval + timeout
 #     (plus a margin), logged once as "down (connect: Connection refused)",
-#     and it gets no new connections;
+#     and it gets no new connections; nfqlbctl list, --json list and the
+#     metrics show it "down";
 #  c. a reload keeps its state (still down, no new connections);
 #  d. starting the listener again brings it back within rise*interval +
 #     timeout (plus a margin), and it takes its share again.
@@ -15,6 +16,8 @@
 #                                                           +-- s3 198.51.100.13:8080
 # shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
 source "$(dirname "$0")/../lib/topo.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/ctl.sh
+source "$LIB/ctl.sh"
 
 INTERVAL=1 TIMEOUT=1 RISE=2 FALL=2
 MARGIN=2 # seconds for a loaded machine
@@ -61,6 +64,15 @@ log "s2 marked down after $ms ms"
 http_requests 20 >"$TMP/bodies.down"
 assert_counts "$TMP/bodies.down" "s1=10 s3=10"
 (($(log_count "$S2: down") == 1)) || fail "s2's down logged $(log_count "$S2: down") times, want once"
+# nfqlbctl shows it: list, --json list and the metrics
+ctl list | grep -Eq "^  -> $(server_ip 2):8080 +Masq +1 +[0-9]+ +[0-9]+ +down$" ||
+	fail "nfqlbctl list does not show s2 down: $(ctl list)"
+[[ $(srv_field web 2 state) == down && $(srv_field web 1 state) == up ]] ||
+	fail "--json list: s2 $(srv_field web 2 state), s1 $(srv_field web 1 state)"
+ctl metrics | "$PY" "$LIB/promcheck.py" - \
+	--expect "nfqlb_server_state{service=\"web\",server=\"$(server_ip 2):8080\",state=\"down\"} 1" \
+	--expect "nfqlb_server_state{service=\"web\",server=\"$(server_ip 2):8080\",state=\"up\"} 0" ||
+	fail "metrics do not show s2 down"
 
 # ---- c. a reload keeps the state of the servers that stay
 reload_nfqlb
@@ -75,5 +87,6 @@ ms=$(wait_log_within $((RISE * INTERVAL + TIMEOUT + MARGIN)) "$start" "$S2: up")
 log "s2 up again after $ms ms"
 http_requests 30 >"$TMP/bodies.back"
 assert_counts "$TMP/bodies.back" "s1=10 s2=10 s3=10"
+[[ $(srv_field web 2 state) == up ]] || fail "--json list: s2 is $(srv_field web 2 state) after it came back"
 
 stop_nfqlb
