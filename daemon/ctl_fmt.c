@@ -61,6 +61,30 @@ static void service_conns(const struct service *svc, uint64_t *active,
 		*active += svc->servers[i]->active_conns;
 		*inactive += svc->servers[i]->inactive_conns;
 	}
+	if (svc->sorry) {
+		*active += svc->sorry->active_conns;
+		*inactive += svc->sorry->inactive_conns;
+	}
+}
+
+/* Whether new connections go to the service's sorry server now: it has
+ * one and none of its servers can take them (core.c's rule). */
+static bool sorry_in_use(const struct service *svc)
+{
+	if (!svc->sorry)
+		return false;
+	for (unsigned int i = 0; i < svc->n_servers; i++)
+		if (sched_server_usable(svc->servers[i]))
+			return false;
+	return true;
+}
+
+/* The State column: a server's state, or the sorry server's role. */
+static const char *table_state(const struct server *srv)
+{
+	if (srv == srv->svc->sorry)
+		return sorry_in_use(srv->svc) ? "sorry (in use)" : "sorry";
+	return server_state_name(server_state(srv));
 }
 
 /* ------------------------------------------------------------ tables */
@@ -144,7 +168,7 @@ static void table_server(struct obuf *b, const struct server *srv,
 		obuf_printf(b, "  -> %-28s %-7s %-6u %-10u %-9u %s\n", ap,
 			    fwd_ipvsadm_name(srv->svc->fwd), srv->weight,
 			    srv->active_conns, srv->inactive_conns,
-			    server_state_name(server_state(srv)));
+			    table_state(srv));
 		return;
 	}
 	obuf_printf(b, "  -> %-28s", ap);
@@ -178,6 +202,8 @@ static void list_table(struct obuf *b, const struct ctl_view *v,
 		table_service(b, svc, flags);
 		for (unsigned int j = 0; j < svc->n_servers; j++)
 			table_server(b, svc->servers[j], flags);
+		if (svc->sorry)
+			table_server(b, svc->sorry, flags);
 	}
 	if (flags & CTL_F_STATS)
 		table_drops(b, v);
@@ -222,6 +248,26 @@ void fmt_server_json(struct obuf *b, const struct server *srv,
 	obuf_puts(b, "}");
 }
 
+/* The sorry server, outside "servers" (it is no scheduled server), or
+ * null; in_use tells whether new connections go to it now. */
+static void json_sorry(struct obuf *b, const struct service *svc,
+		       unsigned int flags)
+{
+	const struct server *s = svc->sorry;
+	char a[INET_ADDRSTRLEN];
+
+	if (!s) {
+		obuf_puts(b, "null");
+		return;
+	}
+	obuf_printf(b, "{\"address\":\"%s\",\"port\":%u,\"in_use\":%s,",
+		    ip_str(s->addr, a), ntohs(s->port),
+		    sorry_in_use(svc) ? "true" : "false");
+	json_counters(b, s->active_conns, s->inactive_conns, &s->stats, &s->est,
+		      flags);
+	obuf_puts(b, "}");
+}
+
 static void json_service(struct obuf *b, const struct service *svc,
 			 unsigned int flags)
 {
@@ -245,7 +291,9 @@ static void json_service(struct obuf *b, const struct service *svc,
 			obuf_puts(b, ",");
 		fmt_server_json(b, svc->servers[j], flags);
 	}
-	obuf_puts(b, "]}");
+	obuf_puts(b, "],\"sorry_server\":");
+	json_sorry(b, svc, flags);
+	obuf_puts(b, "}");
 }
 
 static void list_json(struct obuf *b, const struct ctl_view *v,
@@ -535,6 +583,22 @@ static void prom_service_info(struct obuf *b, const struct ctl_view *v)
 	}
 }
 
+static void prom_sorry(struct obuf *b, const struct ctl_view *v)
+{
+	prom_family(b, "nfqlb_service_sorry_in_use", "gauge",
+		    "1 while new connections go to the service's sorry server "
+		    "(no server can take them); services with one only.");
+	for (unsigned int i = 0; i < v->svcs->n; i++) {
+		const struct service *svc = v->svcs->svcs[i];
+
+		if (!svc->sorry)
+			continue;
+		obuf_puts(b, "nfqlb_service_sorry_in_use");
+		prom_svc_labels(b, svc);
+		obuf_printf(b, "} %d\n", sorry_in_use(svc));
+	}
+}
+
 static void prom_server_state(struct obuf *b, const struct ctl_view *v)
 {
 	prom_family(b, "nfqlb_server_weight", "gauge",
@@ -623,6 +687,7 @@ void fmt_metrics(struct obuf *b, const struct ctl_view *v)
 		    "Size of the connection table (max_connections).",
 		    v->ct->max);
 	prom_service_info(b, v);
+	prom_sorry(b, v);
 	prom_level(b, v, false);
 	prom_level(b, v, true);
 	prom_server_state(b, v);

@@ -119,6 +119,8 @@ void service_set_est_sample(struct service_set *set)
 		for (unsigned int j = 0; j < svc->n_servers; j++)
 			stats_est_sample(&svc->servers[j]->est,
 					 &svc->servers[j]->stats);
+		if (svc->sorry)
+			stats_est_sample(&svc->sorry->est, &svc->sorry->stats);
 	}
 }
 
@@ -127,6 +129,8 @@ void service_zero(struct service *svc)
 	stats_zero(&svc->stats, &svc->est);
 	for (unsigned int j = 0; j < svc->n_servers; j++)
 		stats_zero(&svc->servers[j]->stats, &svc->servers[j]->est);
+	if (svc->sorry)
+		stats_zero(&svc->sorry->stats, &svc->sorry->est);
 }
 
 void service_set_zero(struct service_set *set)
