@@ -267,6 +267,14 @@ enum verdict core_packet(struct core *c, const struct core_pkt *cp,
 	enum pkt_class cls = pkt_parse(&p, cp->data, cp->len);
 
 	*balanced = false;
+	/* ICMP leaving towards a client that is no error about a TCP/UDP
+	 * flow (the director's own "protocol unreachable", say) is not ours
+	 * to judge: it passes, like any reply we know nothing about */
+	if (cp->dir == CORE_OUT &&
+	    (cls == PKT_ICMP_NOT_ERROR || cls == PKT_ICMP_BAD_QUOTE)) {
+		c->counters[CNT_UNKNOWN_REPLY]++;
+		return VERDICT_ACCEPT;
+	}
 	if (cls != PKT_OK) {
 		c->counters[cls]++;
 		return VERDICT_DROP;

@@ -56,10 +56,10 @@ MANAGED = {
 FRAGMENTS = ("fragment_first", "fragment_non_first")
 
 # With the managed rules the director's own stack answers protocol 253
-# with "protocol unreachable" (rate-limited: some, not all), and nfqlb's
-# POSTROUTING rule for ICMP errors queues those answers, which quote no
-# TCP/UDP header: at most one per such packet.
-MANAGED_UP_TO = {"drop:icmp_bad_quote": "unknown_protocol"}
+# with "protocol unreachable", and nfqlb's POSTROUTING rule for ICMP errors
+# queues those answers. They quote no TCP/UDP header: not ours, they pass
+# (counted as unknown_reply, not as a drop), so no drop cause may move.
+MANAGED_UP_TO = {}
 
 
 def read(path):

@@ -344,6 +344,11 @@ static void test_icmp_errors(void **state)
 	assert_int_equal(run(e, buf, 48, CORE_IN, false, &balanced),
 			 VERDICT_DROP);
 	assert_int_equal(e->core.counters[PKT_ICMP_BAD_QUOTE], 1);
+	/* the same leaving towards a client (the director's own error about
+	 * another protocol): not ours, it passes */
+	assert_int_equal(run(e, buf, 48, CORE_OUT, false, &balanced),
+			 VERDICT_ACCEPT);
+	assert_int_equal(e->core.counters[PKT_ICMP_BAD_QUOTE], 1);
 }
 
 /* Sends one packet from the client; returns the last octet of the server
