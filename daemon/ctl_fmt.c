@@ -245,6 +245,12 @@ void fmt_server_json(struct obuf *b, const struct server *srv,
 		    server_state_name(server_state(srv)));
 	json_counters(b, srv->active_conns, srv->inactive_conns, &srv->stats,
 		      &srv->est, flags);
+	/* with a health check: its type and, while down, why */
+	if (srv->health.type != HEALTH_NONE) {
+		obuf_printf(b, ",\"check\":\"%s\",\"reason\":",
+			    health_type_name(srv->health.type));
+		obuf_json_str(b, srv->health_down ? srv->health_reason : "");
+	}
 	obuf_puts(b, "}");
 }
 

@@ -69,6 +69,11 @@ ctl list | grep -Eq "^  -> $(server_ip 2):8080 +Masq +1 +[0-9]+ +[0-9]+ +down$" 
 	fail "nfqlbctl list does not show s2 down: $(ctl list)"
 [[ $(srv_field web 2 state) == down && $(srv_field web 1 state) == up ]] ||
 	fail "--json list: s2 $(srv_field web 2 state), s1 $(srv_field web 1 state)"
+# and why, without the log: the check and the reason
+[[ $(srv_field web 2 check)/$(srv_field web 2 reason) == "tcp/connect: Connection refused" ]] ||
+	fail "--json list: s2's check/reason is '$(srv_field web 2 check)/$(srv_field web 2 reason)'"
+[[ $(srv_field web 1 check)/$(srv_field web 1 reason) == tcp/ ]] ||
+	fail "--json list: s1's check/reason is '$(srv_field web 1 check)/$(srv_field web 1 reason)'"
 ctl metrics | "$PY" "$LIB/promcheck.py" - \
 	--expect "nfqlb_server_state{service=\"web\",server=\"$(server_ip 2):8080\",state=\"down\"} 1" \
 	--expect "nfqlb_server_state{service=\"web\",server=\"$(server_ip 2):8080\",state=\"up\"} 0" ||

@@ -370,6 +370,39 @@ static void test_list_json(void **state)
 	obuf_free(&b);
 }
 
+/* Health: a down server's state, check and reason, without the log. */
+static void test_list_health(void **state)
+{
+	struct fixture *f = *state;
+	struct obuf b;
+
+	srv(f, 0)->health.type = HEALTH_TCP;
+	srv(f, 0)->health_down = true;
+	snprintf(srv(f, 0)->health_reason, sizeof(srv(f, 0)->health_reason),
+		 "connect: Connection refused");
+	obuf_init(&b);
+	fmt_list(&b, &f->v, 0);
+	assert_non_null(strstr(
+	    b.data, "  -> 198.51.100.11:8080           Masq    3      0    "
+		    "      0         down\n"
+		    "  -> 198.51.100.12:8080           Masq    1      0    "
+		    "      0         up\n"));
+	obuf_reset(&b);
+	fmt_list(&b, &f->v, CTL_F_JSON);
+	assert_non_null(strstr(b.data, "\"state\":\"down\","));
+	assert_non_null(strstr(b.data, "\"out_bytes\":0,\"check\":\"tcp\","
+				       "\"reason\":\"connect: Connection "
+				       "refused\"}"));
+	/* no check, no check fields */
+	assert_null(strstr(strstr(b.data, "198.51.100.12"), "\"check\""));
+	/* up again: the reason goes */
+	srv(f, 0)->health_down = false;
+	obuf_reset(&b);
+	fmt_list(&b, &f->v, CTL_F_JSON);
+	assert_non_null(strstr(b.data, "\"check\":\"tcp\",\"reason\":\"\"}"));
+	obuf_free(&b);
+}
+
 static void test_server_actions(void **state)
 {
 	struct fixture *f = *state;
@@ -517,6 +550,7 @@ int main(void)
 	    cmocka_unit_test(test_expire),
 	    cmocka_unit_test_setup_teardown(test_list_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_json, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_health, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_server_actions, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conns_stream, setup, teardown),
