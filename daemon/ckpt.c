@@ -374,11 +374,11 @@ static enum ckpt_err check_header(const uint8_t *buf, size_t len,
 	uint32_t crc;
 
 	if (len >= 8 && memcmp(buf, CKPT_MAGIC, 8) != 0) {
-		WHY("%s", ckpt_strerror(CKPT_E_MAGIC));
+		WHY("it does not start with \"%s\"", CKPT_MAGIC);
 		return CKPT_E_MAGIC;
 	}
 	if (len < H_HDR_LEN + 2) {
-		WHY("%zu bytes, shorter than a header", len);
+		WHY("%zu bytes", len);
 		return CKPT_E_SHORT;
 	}
 	h->version = get16(buf + H_VERSION);
@@ -393,8 +393,7 @@ static enum ckpt_err check_header(const uint8_t *buf, size_t len,
 		return CKPT_E_HDR_LEN;
 	}
 	if (len < CKPT_HDR_LEN) {
-		WHY("%zu bytes, shorter than the %u-byte header", len,
-		    CKPT_HDR_LEN);
+		WHY("%zu bytes, the header has %u", len, CKPT_HDR_LEN);
 		return CKPT_E_SHORT;
 	}
 	crc = ckpt_crc32(0, buf, H_HDR_CRC);

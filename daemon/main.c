@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ckpt_file.h"
+#include "ckpt_writer.h"
 #include "conn.h"
 #include "core.h"
 #include "ctl.h"
@@ -36,6 +38,7 @@ struct daemon {
 	struct fw fw;
 	struct ctl ctl;
 	struct metrics_http http;
+	struct ckpt_writer ckw; /* periodic checkpoints of ct */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr2;
 	ev_timer tick;	   /* connection expiry, once a second */
 	ev_timer est;	   /* rate estimator, every STATS_EST_INTERVAL */
@@ -170,6 +173,7 @@ static int reload(struct daemon *d, char *err, size_t size)
 	health_sync(d->loop, &d->svcs);
 	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
 	conn_table_set_timeouts(&d->ct, &nc.timeouts);
+	ckpt_writer_configure(&d->ckw, nc.ckpt_file, nc.ckpt_interval);
 	if (nc.fw_manage && fw_update(&d->fw, &nc) < 0) {
 		log_err("reload: iptables rules could not be updated");
 		snprintf(err, size,
@@ -354,6 +358,8 @@ static int start(struct daemon *d)
 		return -1;
 	d->core.xmit = &d->xmit;
 	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
+	/* The table first: the first packet must find its flow. */
+	ckpt_file_load(d->cfg.ckpt_file, &d->ct, &d->svcs, queue_clock_ms());
 	/* Bind the queue before the rules send packets to it. */
 	if (queue_open(&d->q, d->cfg.queue, &d->core, d->cfg.fw_mark) < 0)
 		return -1;
@@ -377,6 +383,9 @@ static int start(struct daemon *d)
 	ev_signal_start(d->loop, &d->sig_hup);
 	ev_signal_init(&d->sig_usr2, on_usr2, SIGUSR2);
 	ev_signal_start(d->loop, &d->sig_usr2);
+	if (ckpt_writer_init(&d->ckw, d->loop, &d->ct, d->cfg.ckpt_file,
+			     d->cfg.ckpt_interval) < 0)
+		return -1;
 	ev_timer_init(&d->tick, on_tick, 1.0, 1.0);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
@@ -403,6 +412,8 @@ static void stop(struct daemon *d)
 	queue_stop(&d->q, d->loop);
 	queue_close(&d->q);
 	xmit_close(&d->xmit);
+	/* the queue is closed: the table no longer changes */
+	ckpt_writer_stop(&d->ckw, true);
 	/* stopping: flows end with the table, nothing to purge one by one */
 	service_set_free(&d->svcs, NULL);
 	conn_table_destroy(&d->ct);

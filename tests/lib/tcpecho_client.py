@@ -7,6 +7,9 @@ each good round trip it writes the number of round trips to STATUS_FILE.
 Stops with exit 0 when STOP_FILE appears; exits 1 on the first missing or
 wrong echo, a reset, or a closed connection; exits 2 if STOP_FILE never
 appears within --max-seconds (a bound, so it can never run forever).
+While --pause-file exists it sends nothing (a quiet connection, e.g.
+while no balancer runs) and says so by creating PAUSE_FILE.ack (no round
+trip is in flight then); the round trips resume when it is removed.
 """
 import argparse
 import os
@@ -23,6 +26,7 @@ def main():
     ap.add_argument("stop_file")
     ap.add_argument("--interval", type=float, default=0.1)
     ap.add_argument("--max-seconds", type=float, default=120)
+    ap.add_argument("--pause-file")
     args = ap.parse_args()
 
     s = socket.create_connection((args.host, args.port), timeout=5)
@@ -36,6 +40,10 @@ def main():
         if time.monotonic() > deadline:
             print("stop file never appeared", flush=True)
             return 2
+        if args.pause_file and os.path.exists(args.pause_file):
+            open(args.pause_file + ".ack", "w").close()
+            time.sleep(0.05)
+            continue
         line = f"line {n}\n".encode()
         try:
             s.sendall(line)

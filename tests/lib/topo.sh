@@ -694,3 +694,35 @@ stop_echo_client() {
 ipt_snapshot() {
 	ip netns exec "$1" iptables-save | sed -E '/^#/d; s/\[[0-9]+:[0-9]+\]/[0:0]/g'
 }
+
+# ------------------------------------------------- long-lived echo session
+# One TCP connection from the client that keeps making round trips
+# (tests/lib/tcpecho_client.py), for tests where a connection must survive
+# something: a reload, a restart.
+
+# echo_client_start PORT [ARGS...] — connect to $VIP:PORT (an echo service)
+# in the background ($ECHO_PID); ARGS go to tcpecho_client.py (--interval,
+# --pause-file); its files are $TMP/echo.{status,stop,log}.
+echo_client_start() {
+	local port=$1
+	shift
+	ip netns exec "$NS_CLIENT" "$PY" "$LIB/tcpecho_client.py" "$VIP" "$port" \
+		"$TMP/echo.status" "$TMP/echo.stop" --max-seconds 120 "$@" >"$TMP/echo.log" 2>&1 &
+	ECHO_PID=$!
+}
+echo_rounds() { cat "$TMP/echo.status" 2>/dev/null || echo 0; }
+echo_rounds_at_least() { (($(echo_rounds) >= $1)); }
+# echo_progress N — the long-lived connection makes N more round trips.
+echo_progress() {
+	wait_until 10 echo_rounds_at_least $(($(echo_rounds) + $1)) ||
+		fail "long-lived connection stalled at $(echo_rounds) round trips (see $(cat "$TMP/echo.log"))"
+}
+# echo_client_finish — stop it; fail unless every round trip succeeded.
+echo_client_finish() {
+	local rc=0
+	touch "$TMP/echo.stop"
+	wait_until 5 proc_dead "$ECHO_PID" || fail "long-lived client did not stop"
+	wait "$ECHO_PID" || rc=$?
+	((rc == 0)) || fail "long-lived connection broke (status $rc): $(cat "$TMP/echo.log")"
+	log "long-lived connection: $(tail -n 1 "$TMP/echo.log")"
+}

@@ -1,0 +1,153 @@
+/*
+ * bench/ckpt_bench.c - what a checkpoint costs: for tables of N entries
+ * (default 100000 and 1000000), the time to encode them, to write the
+ * file atomically (fsync included), to fork() a copy-on-write snapshot
+ * of the process holding them, and to load the file into a new table;
+ * and the file size per entry.
+ *
+ *   bench/ckpt_bench [DIR [N...]]     DIR: where to write (default /tmp)
+ *
+ * The daemon writes its periodic checkpoints from a fork()ed child
+ * because of these figures (see README, "Checkpoint").
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ckpt_file.h"
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+#include "service.h"
+
+#define N_SERVERS 16
+
+static const struct timeouts_conf to = {900, 120, 60, 300};
+
+static int build_services(struct service_set *set, struct config *cfg,
+			  struct service_conf *sc, struct server_conf *srv)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memset(sc, 0, sizeof(*sc));
+	for (unsigned i = 0; i < N_SERVERS; i++)
+		srv[i] =
+		    (struct server_conf){.addr = htonl(0xc6336400 + 11 + i),
+					 .port = 8080,
+					 .weight = 1};
+	snprintf(sc->name, sizeof(sc->name), "web");
+	sc->proto = IPPROTO_TCP;
+	sc->vip = htonl(0xcb00710a); /* 203.0.113.10 */
+	sc->port = 80;
+	snprintf(sc->scheduler, sizeof(sc->scheduler), "rr");
+	sc->servers = srv;
+	sc->n_servers = N_SERVERS;
+	cfg->services = sc;
+	cfg->n_services = 1;
+	cfg->timeouts = to;
+	return service_set_build(set, cfg);
+}
+
+/* n established flows from 10.0.0.0/8-style clients, spread over time. */
+static int fill(struct conn_table *t, const struct service_set *set, uint32_t n)
+{
+	const struct service *svc = set->svcs[0];
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct conn *c = conn_new(
+		    t, IPPROTO_TCP, htonl(0x0a000000 + i / 50000),
+		    htons((uint16_t)(10000 + i % 50000)), svc->vip, svc->port,
+		    svc->servers[i % svc->n_servers], FWD_NAT, i / 1000);
+
+		if (!c)
+			return -1;
+		conn_update(t, c, DIR_INPUT, 0x02, i / 1000);
+		conn_update(t, c, DIR_OUTPUT, 0x12, i / 1000);
+		conn_update(t, c, DIR_INPUT, 0x10, i / 1000);
+	}
+	return 0;
+}
+
+static double ms(uint64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+static int bench(const char *dir, uint32_t n)
+{
+	struct service_set set;
+	struct config cfg;
+	struct service_conf sc;
+	struct server_conf srv[N_SERVERS];
+	struct conn_table t, t2;
+	struct ckpt_result r;
+	char path[4096];
+	uint64_t t0, fork_us, load_us;
+	pid_t pid;
+	int status;
+
+	snprintf(path, sizeof(path), "%s/ckpt_bench.%d.ckpt", dir,
+		 (int)getpid());
+	if (build_services(&set, &cfg, &sc, srv) < 0 ||
+	    conn_table_init(&t, n, 1, &to) < 0 ||
+	    conn_table_init(&t2, n, 2, &to) < 0 || fill(&t, &set, n) < 0) {
+		fprintf(stderr, "ckpt_bench: out of memory for %u entries\n",
+			n);
+		return -1;
+	}
+	if (ckpt_file_write(path, &t, n / 1000, &r) < 0)
+		return -1;
+
+	/* what the event loop pays to hand the work to a child */
+	t0 = ckpt_mono_us();
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	fork_us = ckpt_mono_us() - t0;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		perror("ckpt_bench: fork");
+		return -1;
+	}
+
+	t0 = ckpt_mono_us();
+	if (ckpt_file_load(path, &t2, &set, 0) < 0 || t2.count != n) {
+		fprintf(stderr, "ckpt_bench: %s: loaded %u of %u entries\n",
+			path, t2.count, n);
+		return -1;
+	}
+	load_us = ckpt_mono_us() - t0;
+	unlink(path);
+
+	printf("%8u entries: file %zu bytes (%.1f MB, %zu bytes/entry); "
+	       "encode %.1f ms, write+fsync+rename %.1f ms, fork %.2f ms, "
+	       "load %.1f ms\n",
+	       n, r.bytes, (double)r.bytes / 1e6,
+	       (r.bytes - CKPT_HDR_LEN) / (n ? n : 1), ms(r.encode_us),
+	       ms(r.write_us), ms(fork_us), ms(load_us));
+	service_set_free(&set, NULL);
+	conn_table_destroy(&t);
+	conn_table_destroy(&t2);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : "/tmp";
+	uint32_t sizes[] = {100000, 1000000};
+	int rc = 0;
+
+	log_init("ckpt_bench", true, LOG_LVL_WARNING);
+	if (argc > 2) {
+		for (int i = 2; i < argc; i++)
+			if (bench(dir, (uint32_t)strtoul(argv[i], NULL, 10)) <
+			    0)
+				rc = 1;
+		return rc;
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (bench(dir, sizes[i]) < 0)
+			rc = 1;
+	return rc;
+}
