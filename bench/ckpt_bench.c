@@ -6,6 +6,11 @@
  * and the file size per entry.
  *
  *   bench/ckpt_bench [DIR [N...]]     DIR: where to write (default /tmp)
+ *   bench/ckpt_bench --write FILE N   only write a checkpoint of N entries
+ *                                     (for bench/restart_gap.sh)
+ *
+ * The table: N established TCP flows to 203.0.113.10:80, spread over 16
+ * real servers 198.51.100.11..26 port 8080.
  *
  * The daemon writes its periodic checkpoints from a fork()ed child
  * because of these figures (see README, "Checkpoint").
@@ -132,6 +137,31 @@ static int bench(const char *dir, uint32_t n)
 	return 0;
 }
 
+/* --write FILE N: a checkpoint for the daemon to restore. */
+static int write_only(const char *path, uint32_t n)
+{
+	struct service_set set;
+	struct config cfg;
+	struct service_conf sc;
+	struct server_conf srv[N_SERVERS];
+	struct conn_table t;
+	struct ckpt_result r;
+
+	if (build_services(&set, &cfg, &sc, srv) < 0 ||
+	    conn_table_init(&t, n, 1, &to) < 0 || fill(&t, &set, n) < 0) {
+		fprintf(stderr, "ckpt_bench: out of memory for %u entries\n",
+			n);
+		return 1;
+	}
+	/* written "now" on a clock where the last flow saw its last packet */
+	if (ckpt_file_write(path, &t, n / 1000, &r) < 0)
+		return 1;
+	printf("%s: %u entries, %zu bytes\n", path, r.entries, r.bytes);
+	service_set_free(&set, NULL);
+	conn_table_destroy(&t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
@@ -139,6 +169,9 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	log_init("ckpt_bench", true, LOG_LVL_WARNING);
+	if (argc == 4 && strcmp(argv[1], "--write") == 0)
+		return write_only(argv[2],
+				  (uint32_t)strtoul(argv[3], NULL, 10));
 	if (argc > 2) {
 		for (int i = 2; i < argc; i++)
 			if (bench(dir, (uint32_t)strtoul(argv[i], NULL, 10)) <

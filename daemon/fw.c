@@ -520,6 +520,71 @@ int fw_start(struct fw *fw, const struct config *cfg)
 	return 0;
 }
 
+unsigned int fw_tables_existed(const struct fw *fw)
+{
+	unsigned int bits = 0;
+
+	for (int t = 0; t < FW_TABLE_LAST; t++)
+		if (fw->table_existed[t])
+			bits |= 1u << t;
+	return bits;
+}
+
+/* The table an iptables-save "*name" line opens, or -1. */
+static int table_of(const char *line)
+{
+	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		size_t n = strlen(table_names[t]);
+
+		if (strncmp(line + 1, table_names[t], n) == 0 &&
+		    (line[n + 1] == '\n' || line[n + 1] == '\0'))
+			return t;
+	}
+	return -1;
+}
+
+int fw_adopt(struct fw *fw, const char *chain, uint32_t mark,
+	     unsigned int tables_existed)
+{
+	char *all, prefix[64];
+	int t = -1;
+
+	memset(fw, 0, sizeof(*fw));
+	snprintf(fw->chain, sizeof(fw->chain), "%s", chain);
+	fw->mark = mark;
+	for (int i = 0; i < FW_TABLE_LAST; i++)
+		fw->table_existed[i] = tables_existed & (1u << i);
+	all = save(NULL);
+	if (!all) {
+		log_err("iptables-save failed: cannot take over chain %s",
+			chain);
+		return -1;
+	}
+	snprintf(prefix, sizeof(prefix), "-A %s ", chain);
+	for (char *line = all; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		if (line[0] == '*')
+			t = table_of(line);
+		else if (t >= 0 && strncmp(line, prefix, strlen(prefix)) == 0 &&
+			 rules_add(&fw->rules, (enum fw_table)t,
+				   line + strlen(prefix)) < 0) {
+			log_err("iptables: out of memory");
+			free(all);
+			fw_rules_free(&fw->rules);
+			return -1;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	free(all);
+	fw->active = true;
+	log_info("iptables: chain %s taken over with %u rules", fw->chain,
+		 fw->rules.n);
+	return (int)fw->rules.n;
+}
+
 int fw_update(struct fw *fw, const struct config *cfg)
 {
 	int n = fw_apply(fw, cfg, false);

@@ -46,6 +46,17 @@ void fw_rules_free(struct fw_rules *r);
 
 /* Installs the chains, one jump each, and cfg's rules. */
 int fw_start(struct fw *fw, const struct config *cfg);
+/*
+ * Takes over the chain that a previous image of this process installed
+ * and handed over across execve() (SIGUSR2): its rules are read back from
+ * iptables-save, nothing is removed or re-created. tables_existed is what
+ * fw_tables_existed() said in the previous image. Returns the number of
+ * rules found, or -1.
+ */
+int fw_adopt(struct fw *fw, const char *chain, uint32_t mark,
+	     unsigned int tables_existed);
+/* Bit t set when table t existed before the daemon first started. */
+unsigned int fw_tables_existed(const struct fw *fw);
 /* Adds and deletes only the rules that differ from what is installed. */
 int fw_update(struct fw *fw, const struct config *cfg);
 /* Removes exactly what fw_start and fw_update added. */

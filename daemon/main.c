@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "queue.h"
 #include "notify.h"
 #include "privdrop.h"
+#include "restart.h"
 #include "service.h"
 
 struct daemon {
@@ -124,6 +126,41 @@ static void first_line(char *err, size_t size, const char *report)
 }
 
 /*
+ * Loads path into nc for what ("reload", "restart"). Every problem is
+ * logged; on -1 err says the first one.
+ */
+static int load_logged(const char *path, struct config *nc, const char *what,
+		       char *err, size_t size)
+{
+	char *report = NULL;
+	size_t rsize = 0;
+	FILE *f = open_memstream(&report, &rsize);
+	int rc;
+
+	if (!f) {
+		log_err("%s: out of memory; the running configuration stays",
+			what);
+		snprintf(err, size, "out of memory");
+		return -1;
+	}
+	rc = config_load(path, nc, f);
+	fclose(f);
+	if (rc < 0) {
+		char first[200];
+
+		first_line(first, sizeof(first), report);
+		log_lines(LOG_LVL_ERROR, report);
+		log_err("%s of %s refused: the running configuration stays",
+			what, path);
+		snprintf(err, size,
+			 "%s refused, the running configuration stays: %s",
+			 what, first);
+	}
+	free(report);
+	return rc;
+}
+
+/*
  * Re-reads the config file and applies it in place (SIGHUP and nfqlbctl
  * reload). Returns 0, or -1 with the running config kept and a one-line
  * reason in err.
@@ -131,36 +168,13 @@ static void first_line(char *err, size_t size, const char *report)
 static int reload(struct daemon *d, char *err, size_t size)
 {
 	struct config nc;
-	char *report = NULL;
-	size_t rsize = 0;
-	FILE *f = open_memstream(&report, &rsize);
 	int rc;
 
 	notify_send("RELOADING=1");
-	if (!f) {
-		log_err(
-		    "reload: out of memory; the running configuration stays");
-		snprintf(err, size, "out of memory");
+	if (load_logged(d->cfg.path, &nc, "reload", err, size) < 0) {
 		notify_send("READY=1");
 		return -1;
 	}
-	rc = config_load(d->cfg.path, &nc, f);
-	fclose(f);
-	if (rc < 0) {
-		char first[200];
-
-		first_line(first, sizeof(first), report);
-		log_lines(LOG_LVL_ERROR, report);
-		log_err("reload of %s refused: the running configuration stays",
-			d->cfg.path);
-		snprintf(err, size,
-			 "reload refused, the running configuration stays: %s",
-			 first);
-		free(report);
-		notify_send("READY=1");
-		return -1;
-	}
-	free(report);
 	keep_restart_settings(&d->cfg, &nc);
 	rc = 0;
 	if (service_set_apply(&d->svcs, &nc, &d->ct) < 0) {
@@ -228,10 +242,66 @@ static void on_est(struct ev_loop *loop, ev_timer *w, int revents)
 	service_set_est_sample(&d->svcs);
 }
 
-/* Hitless re-execution is not built yet; never die of the signal. */
+/* Puts a checkpoint of the table in a memfd for the next image. */
+static int table_memfd(struct daemon *d)
+{
+	struct ckpt_result r;
+	int fd = memfd_create("nfqlb-table", MFD_CLOEXEC);
+
+	if (fd < 0) {
+		log_err("restart: memfd_create: %m");
+		return -1;
+	}
+	if (ckpt_fd_write(fd, "restart memfd", &d->ct, queue_clock_ms(), &r) <
+	    0) {
+		close(fd);
+		return -1;
+	}
+	log_info("restart: handing over %u connections (%zu bytes, encoded "
+		 "in %.1f ms)",
+		 r.entries, r.bytes, (double)r.encode_us / 1000.0);
+	return fd;
+}
+
+/*
+ * SIGUSR2: re-execute with the queue socket, the table and the rules
+ * handed over (restart.h). From queue_stop() on, packets wait in the
+ * socket; the rules never leave, so none meets the host's own stack. A
+ * configuration the next image could not start with refuses the restart.
+ */
+static void restart(struct daemon *d)
+{
+	struct handover h = {.queue_fd = -1, .table_fd = -1};
+	struct config nc;
+	char err[256];
+
+	if (load_logged(d->cfg.path, &nc, "restart", err, sizeof(err)) < 0)
+		return;
+	config_free(&nc);
+	notify_send("RELOADING=1\nSTATUS=re-executing");
+	queue_stop(&d->q, d->loop);
+	ckpt_writer_stop(&d->ckw, false);
+	h.table_fd = table_memfd(d);
+	if (h.table_fd >= 0) {
+		h.queue_fd = queue_fd(&d->q);
+		h.queue_num = d->q.queue_num;
+		h.fw_active = d->cfg.fw_manage && d->fw.active;
+		snprintf(h.fw_chain, sizeof(h.fw_chain), "%s", d->fw.chain);
+		h.fw_mark = d->fw.mark;
+		h.fw_tables_existed = fw_tables_existed(&d->fw);
+		restart_exec(&h); /* returns only on failure */
+		close(h.table_fd);
+	}
+	log_err("restart failed: this image goes on");
+	queue_start(&d->q, d->loop);
+	ckpt_writer_configure(&d->ckw, d->cfg.ckpt_file, d->cfg.ckpt_interval);
+	notify_send("READY=1\nSTATUS=balancing");
+}
+
 static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	log_warn("SIGUSR2: hitless restart is not supported yet; ignored");
+	log_info("SIGUSR2: hitless restart");
+	restart(w->data);
 }
 
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -339,7 +409,54 @@ static int start_control(struct daemon *d)
 	return 0;
 }
 
-static int start(struct daemon *d)
+/* The table first: the first packet must find its flow. From the
+ * previous image's memfd after a restart, else from the file. */
+static void start_table(struct daemon *d, const struct handover *h)
+{
+	if (h->table_fd >= 0) {
+		ckpt_fd_load(h->table_fd, "(handed over)", &d->ct, &d->svcs,
+			     queue_clock_ms());
+		close(h->table_fd);
+		return;
+	}
+	ckpt_file_load(d->cfg.ckpt_file, &d->ct, &d->svcs, queue_clock_ms());
+}
+
+/* The queue socket of the previous image if it is bound to the queue we
+ * need (packets are waiting in it), else a new one. */
+static int start_queue(struct daemon *d, const struct handover *h)
+{
+	if (h->queue_fd >= 0 && h->queue_num == d->cfg.queue &&
+	    queue_adopt(&d->q, h->queue_fd, h->queue_num, &d->core,
+			d->cfg.fw_mark) == 0)
+		return 0;
+	if (h->queue_fd >= 0 && h->queue_num != d->cfg.queue) {
+		log_warn("restart: queue %u is now %u: binding anew",
+			 h->queue_num, d->cfg.queue);
+		close(h->queue_fd);
+	}
+	return queue_open(&d->q, d->cfg.queue, &d->core, d->cfg.fw_mark);
+}
+
+/* Our chain as the previous image left it, brought to this config by
+ * difference; or installed from scratch. */
+static int start_fw(struct daemon *d, const struct handover *h)
+{
+	if (h->fw_active && fw_adopt(&d->fw, h->fw_chain, h->fw_mark,
+				     h->fw_tables_existed) >= 0) {
+		if (d->cfg.fw_manage &&
+		    strcmp(h->fw_chain, d->cfg.fw_chain) == 0 &&
+		    h->fw_mark == d->cfg.fw_mark)
+			return fw_update(&d->fw, &d->cfg);
+		log_warn("restart: iptables settings changed: replacing "
+			 "chain %s",
+			 h->fw_chain);
+		fw_stop(&d->fw);
+	}
+	return d->cfg.fw_manage ? fw_start(&d->fw, &d->cfg) : 0;
+}
+
+static int start(struct daemon *d, const struct handover *h)
 {
 	uint64_t wd = notify_watchdog_usec();
 
@@ -358,13 +475,12 @@ static int start(struct daemon *d)
 		return -1;
 	d->core.xmit = &d->xmit;
 	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
-	/* The table first: the first packet must find its flow. */
-	ckpt_file_load(d->cfg.ckpt_file, &d->ct, &d->svcs, queue_clock_ms());
+	start_table(d, h);
 	/* Bind the queue before the rules send packets to it. */
-	if (queue_open(&d->q, d->cfg.queue, &d->core, d->cfg.fw_mark) < 0)
+	if (start_queue(d, h) < 0)
 		return -1;
 	queue_start(&d->q, d->loop);
-	if (d->cfg.fw_manage && fw_start(&d->fw, &d->cfg) < 0)
+	if (start_fw(d, h) < 0)
 		return -1;
 	d->fw.svcs = &d->svcs; /* retired servers keep their reply rules */
 	if (start_control(d) < 0)
@@ -382,7 +498,10 @@ static int start(struct daemon *d)
 	ev_signal_start(d->loop, &d->sig_int);
 	ev_signal_start(d->loop, &d->sig_hup);
 	ev_signal_init(&d->sig_usr2, on_usr2, SIGUSR2);
+	d->sig_usr2.data = d;
 	ev_signal_start(d->loop, &d->sig_usr2);
+	/* a signal that came during a re-execution is delivered now */
+	restart_unblock_signals();
 	if (ckpt_writer_init(&d->ckw, d->loop, &d->ct, d->cfg.ckpt_file,
 			     d->cfg.ckpt_interval) < 0)
 		return -1;
@@ -432,8 +551,10 @@ int main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool foreground = false, test = false;
 	struct daemon d = {.ready_fd = -1};
+	struct handover h;
 	int c, rc;
 
+	restart_init(argv);
 	while ((c = getopt_long(argc, argv, "c:ftVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -471,14 +592,15 @@ int main(int argc, char **argv)
 
 	log_init("nfqlb", foreground, d.cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
-	if (!foreground && daemonise(&d) < 0)
+	/* a re-executed image is already detached: same PID, same parent */
+	if (restart_handover_get(&h) == 0 && !foreground && daemonise(&d) < 0)
 		return EXIT_FAILURE;
 	d.loop = ev_default_loop(EVFLAG_AUTO);
 	if (!d.loop) {
 		log_err("cannot create the event loop");
 		return EXIT_FAILURE;
 	}
-	rc = start(&d);
+	rc = start(&d, &h);
 	if (rc == 0) {
 		signal_ready(&d);
 		ev_run(d.loop, 0);

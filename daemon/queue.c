@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -169,6 +170,40 @@ int queue_open(struct queue *q, uint16_t queue_num, struct core *core,
 fail:
 	queue_close(q);
 	return -1;
+}
+
+int queue_adopt(struct queue *q, int fd, uint16_t queue_num, struct core *core,
+		uint32_t mark)
+{
+	memset(q, 0, sizeof(*q));
+	q->queue_num = queue_num;
+	q->core = core;
+	q->mark = mark;
+	/* the next exec must not inherit it unless asked again */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		log_err("queue %u: handed-over socket %d: %m", queue_num, fd);
+		return -1;
+	}
+	q->nl = mnl_socket_fdopen(fd);
+	if (!q->nl) {
+		log_err("queue %u: handed-over socket %d: %m", queue_num, fd);
+		close(fd);
+		return -1;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	if (queue_buffers(q) < 0) {
+		log_err("queue %u: out of memory for packet buffers",
+			queue_num);
+		queue_close(q);
+		return -1;
+	}
+	log_info("queue %u: taken over from the previous image", queue_num);
+	return 0;
+}
+
+int queue_fd(const struct queue *q)
+{
+	return q->nl ? mnl_socket_get_fd(q->nl) : -1;
 }
 
 static void queue_flush(struct queue *q)

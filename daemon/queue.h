@@ -43,6 +43,15 @@ struct queue {
  * Returns 0, or -1 with a logged reason. */
 int queue_open(struct queue *q, uint16_t queue_num, struct core *core,
 	       uint32_t mark);
+/*
+ * Takes over fd, a netlink socket that a previous image of this process
+ * bound to queue_num and handed over across execve(): the binding and the
+ * packets waiting in it are kept. Returns 0, or -1 with a logged reason.
+ */
+int queue_adopt(struct queue *q, int fd, uint16_t queue_num, struct core *core,
+		uint32_t mark);
+/* The socket's fd, to hand over to the next image (-1 if none). */
+int queue_fd(const struct queue *q);
 void queue_start(struct queue *q, struct ev_loop *loop);
 void queue_stop(struct queue *q, struct ev_loop *loop);
 void queue_close(struct queue *q);

@@ -21,13 +21,6 @@ source "$(dirname "$0")/../lib/topo.sh"
 CONF=$TMP/nfqlb.conf
 CKPT=$TMP/connections.ckpt
 
-# echo_holders — servers holding an established :9000 connection.
-echo_holders() {
-	local i
-	for i in 1 2 3; do
-		[[ -z $(in_server "$i" ss -Htn state established '( sport = :9000 )') ]] || echo "s$i"
-	done
-}
 # udp_from PORT — the server that answers a datagram from client port PORT.
 udp_from() {
 	local out
@@ -35,17 +28,6 @@ udp_from() {
 	[[ $out == "$VIP:53 "* ]] || fail "UDP from port $1: no proper reply ($out)"
 	out=${out#* }
 	echo "${out%%:*}"
-}
-# tcp_new [HOLD] — a new echo connection; prints the echo, then keeps the
-# connection open HOLD seconds (default 0) so ss can see where it went.
-tcp_new() { in_client "$PY" - "$VIP" "${1:-0}" <<'EOF'
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], 9000), timeout=5)
-s.sendall(b"hello\n")
-s.settimeout(5)
-print(s.recv(100).decode().strip(), flush=True)
-time.sleep(float(sys.argv[2]))
-EOF
 }
 
 topo_up 3
@@ -70,12 +52,12 @@ EOF
 start_nfqlb "$CONF"
 
 # rr: a first connection takes s1, so the long-lived one lands on s2.
-[[ $(tcp_new) == hello ]] || fail "first TCP connection not echoed"
+[[ $(tcp_hold 9000 0) == hello ]] || fail "first TCP connection not echoed"
 wait_until 5 test -z "$(in_server 1 ss -Htn state established '( sport = :9000 )')" ||
 	fail "first TCP connection did not close"
 echo_client_start 9000 --pause-file "$TMP/echo.pause"
 echo_progress 5
-holder=$(echo_holders)
+holder=$(echo_holders 9000)
 [[ $holder == s2 ]] || fail "long-lived connection on '$holder', want s2"
 # UDP: port 42000 takes s1, the flow under test (42001) s2.
 [[ $(udp_from 42000) == s1 ]] || fail "first UDP flow not on s1"
@@ -97,15 +79,11 @@ log "$(grep -E 'connections restored' "$TMP/start.log")"
 
 rm -f "$TMP/echo.pause"
 echo_progress 10
-holder=$(echo_holders)
+holder=$(echo_holders 9000)
 [[ $holder == s2 ]] || fail "after the restart the long-lived connection is on '$holder', want s2"
 # a new connection after the restart: rr starts over, so s1
-tcp_new 3 >"$TMP/new.out" &
-NEW_PID=$!
-wait_until 5 grep -q hello "$TMP/new.out" || fail "new TCP connection after the restart not echoed"
-holders=$(echo_holders | tr '\n' ' ')
-[[ $holders == "s1 s2 " ]] || fail "established connections on '$holders', want the new one on s1 and the old on s2"
-wait "$NEW_PID" || fail "new TCP connection failed"
+holders=$(holders_with_new 9000)
+[[ $holders == "s1 s2" ]] || fail "established connections after the restart on '$holders', want the new one on s1 and the old on s2"
 [[ $(udp_from 42002) == s1 ]] || fail "new UDP flow after the restart not on s1 (rr starts over)"
 [[ $(udp_from 42001) == s2 ]] || fail "UDP flow 42001 left s2 across the restart"
 log "TCP session and UDP flow kept on s2 across stop+start; new flows on s1"

@@ -726,3 +726,36 @@ echo_client_finish() {
 	((rc == 0)) || fail "long-lived connection broke (status $rc): $(cat "$TMP/echo.log")"
 	log "long-lived connection: $(tail -n 1 "$TMP/echo.log")"
 }
+# echo_holders PORT — "sN" for each server with an established connection
+# on its PORT, one per line.
+echo_holders() {
+	local i
+	for ((i = 1; i <= NSERVERS; i++)); do
+		[[ -z $(in_server "$i" ss -Htn state established "( sport = :$1 )") ]] || echo "s$i"
+	done
+}
+# tcp_hold PORT SECONDS — a new connection to $VIP:PORT (an echo service):
+# prints the echo of "hello", then keeps the connection open SECONDS so
+# echo_holders can see where it went.
+tcp_hold() {
+	in_client "$PY" - "$VIP" "$1" "$2" <<'EOF'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+s.sendall(b"hello\n")
+s.settimeout(5)
+print(s.recv(100).decode().strip(), flush=True)
+time.sleep(float(sys.argv[3]))
+EOF
+}
+# holders_with_new PORT — echo_holders (space-separated, one line) while a
+# new connection to PORT is open: shows where the new one went next to the
+# connections that already exist.
+holders_with_new() {
+	local pid holders
+	tcp_hold "$1" 3 >"$TMP/new.out" &
+	pid=$!
+	wait_until 5 grep -q hello "$TMP/new.out" || fail "new connection to port $1 not echoed"
+	holders=$(echo_holders "$1" | tr '\n' ' ')
+	wait "$pid" || fail "new connection to port $1 failed"
+	echo "${holders% }"
+}

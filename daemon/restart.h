@@ -1,0 +1,59 @@
+/*
+ * restart.h - hitless restart and upgrade (SIGUSR2, nfqlbctl restart):
+ * the daemon re-executes its binary with the same PID and hands the next
+ * image what must not stop existing in between: the bound NFQUEUE socket
+ * (packets wait in it), the connection table (a checkpoint in a memfd),
+ * and the iptables chain (left in place, adopted by the next image).
+ *
+ * For the control socket (issue 6): restart_request() asks for the same
+ * as SIGUSR2; the re-execution happens from the event loop right after.
+ */
+#ifndef NFQLB_RESTART_H
+#define NFQLB_RESTART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* Environment variable that carries a handover across execve(). */
+#define RESTART_ENV "NFQLB_HANDOVER"
+
+/* What one image hands to the next. */
+struct handover {
+	int queue_fd;	    /* bound NFQUEUE netlink socket; -1: none */
+	uint16_t queue_num; /* the queue it is bound to */
+	int table_fd;	    /* memfd with a checkpoint of the table; -1 */
+	bool fw_active;	    /* our chain is installed: adopt it */
+	char fw_chain[CONFIG_CHAIN_MAX];
+	uint32_t fw_mark;
+	unsigned int fw_tables_existed; /* fw_tables_existed() bits */
+};
+
+/* Remembers the binary and arguments to re-execute; call first in main. */
+int restart_init(char **argv);
+
+/*
+ * Reads and removes RESTART_ENV. Returns 1 with h filled when this image
+ * was started by a restart, 0 when not, -1 (logged) when the variable is
+ * malformed (then nothing is adopted; h's fds are -1).
+ */
+int restart_handover_get(struct handover *h);
+
+/*
+ * Re-executes the binary with h in the environment: the fds of h are
+ * made inheritable and the daemon's signals blocked (the next image
+ * unblocks them once its handlers are in place, so a signal in the gap
+ * waits instead of killing). Returns only on failure (-1, logged, fds
+ * made close-on-exec again, signals unblocked).
+ */
+int restart_exec(const struct handover *h);
+
+/* Unblocks what restart_exec() blocked; the next image calls it once its
+ * signal watchers run. */
+void restart_unblock_signals(void);
+
+/* Asks the daemon to restart as on SIGUSR2 (from the control socket). */
+void restart_request(void);
+
+#endif
