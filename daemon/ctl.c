@@ -42,13 +42,16 @@ struct ctl_client {
 	unsigned int flags;
 	bool streaming; /* a conns listing is under way */
 	struct fmt_conns cur;
-	bool ended; /* the END frame is queued: close when sent */
+	bool ended;   /* the END frame is queued: close when sent */
+	bool waiting; /* a hook works on the reply (ctl_reply) */
 };
 
 static void client_free(struct ctl_client *cl)
 {
 	struct ctl *c = cl->ctl;
 
+	if (cl->waiting && c->hooks.cancel)
+		c->hooks.cancel(c->hooks.arg, cl);
 	ev_io_stop(c->loop, &cl->io);
 	ev_timer_stop(c->loop, &cl->timer);
 	close(cl->fd);
@@ -278,21 +281,56 @@ static void cmd_zero(struct ctl_client *cl, const struct ctl_request *req)
 }
 
 /* Commands the daemon carries out through a hook. */
+static void client_write(struct ctl_client *cl);
+
+/* A command the daemon carries out through a hook: a synchronous hook
+ * answers at once; an asynchronous one (given the client as its token)
+ * answers later through ctl_reply(). */
 static void cmd_hook(struct ctl_client *cl, int (*hook)(void *, char *, size_t),
+		     int (*async)(void *, void *, char *, size_t),
 		     const char *what)
 {
+	void *arg = cl->ctl->hooks.arg;
 	char err[256] = "";
+	int rc;
 
-	if (!hook) {
+	if (!hook && !async) {
 		errorf(cl, CTL_E_UNSUPPORTED, "%s is not supported yet", what);
 		return;
 	}
 	log_info("control: %s requested", what);
-	if (hook(cl->ctl->hooks.arg, err, sizeof(err)) < 0) {
+	rc = hook ? hook(arg, err, sizeof(err))
+		  : async(arg, cl, err, sizeof(err));
+	if (rc < 0) {
 		errorf(cl, CTL_E_FAILED, "%s", err[0] ? err : "failed");
 		return;
 	}
-	put_end(cl, CTL_OK, NULL);
+	if (hook)
+		put_end(cl, CTL_OK, NULL);
+	else
+		cl->waiting = true;
+}
+
+void ctl_reply(void *token, int rc, const char *text)
+{
+	struct ctl_client *cl = token;
+
+	cl->waiting = false;
+	if (rc < 0) {
+		errorf(cl, CTL_E_FAILED, "%s", text ? text : "failed");
+	} else {
+		if (text)
+			put_data(cl, text, strlen(text));
+		put_end(cl, CTL_OK, NULL);
+	}
+	client_write(cl);
+}
+
+bool ctl_reply_json(const void *token)
+{
+	const struct ctl_client *cl = token;
+
+	return cl->flags & CTL_F_JSON;
 }
 
 /* One step of a conns listing; ends the reply after the last bucket. */
@@ -362,15 +400,15 @@ static void dispatch(struct ctl_client *cl, const struct ctl_request *req)
 		return;
 	case CTL_CMD_RELOAD:
 		if (no_args(cl, req))
-			cmd_hook(cl, c->hooks.reload, "reload");
+			cmd_hook(cl, c->hooks.reload, NULL, "reload");
 		return;
 	case CTL_CMD_CHECKPOINT:
 		if (no_args(cl, req))
-			cmd_hook(cl, c->hooks.checkpoint, "checkpoint");
+			cmd_hook(cl, NULL, c->hooks.checkpoint, "checkpoint");
 		return;
 	case CTL_CMD_RESTART:
 		if (no_args(cl, req))
-			cmd_hook(cl, c->hooks.restart, "hitless restart");
+			cmd_hook(cl, c->hooks.restart, NULL, "hitless restart");
 		return;
 	default:
 		errorf(cl, CTL_E_COMMAND, "unknown command %u", req->cmd);

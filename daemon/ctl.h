@@ -18,8 +18,15 @@ struct ctl_hooks {
 	void (*view)(void *arg, struct ctl_view *v);
 	/* Return 0, or -1 with a one-line reason in err. */
 	int (*reload)(void *arg, char *err, size_t size);
-	int (*checkpoint)(void *arg, char *err, size_t size);
 	int (*restart)(void *arg, char *err, size_t size);
+	/*
+	 * Started now, answered later: returns 0 once the work is under way,
+	 * then the daemon calls ctl_reply(token, ...) exactly once from the
+	 * loop, unless cancel(arg, token) came first (the client went away);
+	 * or -1 with a reason in err and nothing started.
+	 */
+	int (*checkpoint)(void *arg, void *token, char *err, size_t size);
+	void (*cancel)(void *arg, void *token);
 	void *arg;
 };
 
@@ -48,6 +55,13 @@ struct ctl {
 int ctl_open(struct ctl *c, struct ev_loop *loop, const char *path,
 	     const char *group, struct service_set *svcs, struct core *core,
 	     const struct ctl_hooks *hooks);
+/*
+ * Answers the request behind token (see ctl_hooks.checkpoint): rc 0 sends
+ * text (may be NULL) as the reply, -1 sends it as the error line.
+ * ctl_reply_json() says which form text should take.
+ */
+void ctl_reply(void *token, int rc, const char *text);
+bool ctl_reply_json(const void *token);
 /* Drops every client, closes and removes the socket. */
 void ctl_close(struct ctl *c);
 

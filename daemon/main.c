@@ -388,13 +388,72 @@ static uint32_t random_seed(void)
 	return seed;
 }
 
+/* nfqlbctl checkpoint: answered when the file is on disk. */
+static void ctl_checkpoint_done(void *token, int rc, const char *path,
+				const struct ckpt_result *r)
+{
+	char text[4096 + 128];
+
+	if (rc < 0)
+		snprintf(text, sizeof(text),
+			 "checkpoint %s: not written (see the log)", path);
+	else if (ctl_reply_json(token))
+		snprintf(text, sizeof(text),
+			 "{\"file\":\"%s\",\"connections\":%u,\"bytes\":%zu,"
+			 "\"ms\":%.1f}\n",
+			 path, r->entries, r->bytes,
+			 (double)r->write_us / 1000.0);
+	else
+		snprintf(text, sizeof(text),
+			 "checkpoint %s: %u connections, %zu bytes, %.1f ms\n",
+			 path, r->entries, r->bytes,
+			 (double)r->write_us / 1000.0);
+	ctl_reply(token, rc, text);
+}
+
+static int ctl_checkpoint(void *arg, void *token, char *err, size_t size)
+{
+	struct daemon *d = arg;
+
+	if (ckpt_write_now(&d->ckw, ctl_checkpoint_done, token) < 0) {
+		snprintf(err, size, "%d checkpoint requests already wait",
+			 CKPT_WAITERS);
+		return -1;
+	}
+	return 0;
+}
+
+static void ctl_cancel(void *arg, void *token)
+{
+	struct daemon *d = arg;
+
+	ckpt_writer_forget(&d->ckw, token);
+}
+
+/* nfqlbctl restart: the configuration is checked here so a refusal
+ * reaches the operator; the restart itself runs as on SIGUSR2, after
+ * this reply. */
+static int ctl_restart(void *arg, char *err, size_t size)
+{
+	struct daemon *d = arg;
+	struct config nc;
+
+	if (load_logged(d->cfg.path, &nc, "restart", err, size) < 0)
+		return -1;
+	config_free(&nc);
+	restart_request();
+	return 0;
+}
+
 /* The control socket, and the metrics endpoint when configured. */
 static int start_control(struct daemon *d)
 {
-	/* checkpoint and restart: not built yet, the socket says so */
 	static const struct ctl_hooks hooks_template = {
 	    .view = fill_view,
 	    .reload = ctl_reload,
+	    .restart = ctl_restart,
+	    .checkpoint = ctl_checkpoint,
+	    .cancel = ctl_cancel,
 	};
 	struct ctl_hooks hooks = hooks_template;
 

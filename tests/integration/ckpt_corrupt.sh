@@ -1,6 +1,7 @@
 #!/bin/bash
 # The checkpoint file while running and when it is bad:
-#  a. written periodically (interval 1 s here) while the daemon serves;
+#  a. written periodically (interval 1 s here) while the daemon serves,
+#     and on `nfqlbctl checkpoint`, which answers once the file is written;
 #  b. a missing file is normal;
 #  c. a corrupted (flipped byte), truncated, future-version, foreign or
 #     empty checkpoint is reported with what was wrong, ignored, and the
@@ -11,6 +12,8 @@
 #                                                           +-- s2 198.51.100.12:8080 http
 # shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
 source "$(dirname "$0")/../lib/topo.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/ctl.sh
+source "$LIB/ctl.sh"
 
 CONF=$TMP/nfqlb.conf
 CKPT=$TMP/connections.ckpt
@@ -40,6 +43,17 @@ ckpt_holds() { (($(stat -c %s "$CKPT") >= 56 + $1 * 40)); }
 wait_until 5 ckpt_holds 4 ||
 	fail "periodic checkpoint holds fewer than 4 entries ($(stat -c %s "$CKPT") bytes)"
 [[ ! -e $CKPT.tmp ]] || wait_until 3 test ! -e "$CKPT.tmp" || fail "temporary file $CKPT.tmp left behind"
+# on request: the reply comes when the file is there
+rm -f "$CKPT"
+out=$(ctl checkpoint) || fail "nfqlbctl checkpoint failed: $out"
+[[ $out == "checkpoint $CKPT: "[0-9]*" connections, "[0-9]*" bytes, "*" ms" ]] ||
+	fail "nfqlbctl checkpoint said '$out'"
+[[ -s $CKPT ]] || fail "nfqlbctl checkpoint returned before $CKPT was written"
+n=$(ctl --json checkpoint | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+print(d["connections"] if d["file"] == sys.argv[1] else -1)' "$CKPT")
+((n >= 4)) || fail "nfqlbctl --json checkpoint: $n connections, want at least 4"
+log "nfqlbctl checkpoint: $out"
 stop_nfqlb
 cp "$CKPT" "$TMP/good.ckpt"
 size=$(stat -c %s "$TMP/good.ckpt")

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Hitless restart (SIGUSR2): the daemon re-executes itself with the same
+# Hitless restart (SIGUSR2, nfqlbctl restart): the daemon re-executes itself with the same
 # PID, the queue socket, the connection table and its iptables chain
 # handed over.
 #  - a TCP session sending a line every 50 ms (each echoed within 2 s)
@@ -9,8 +9,8 @@
 #  - the chain and its jump never leave iptables during the restart, and
 #    the rules after it equal those before (adopted, not re-created);
 #  - systemd's protocol: RELOADING=1, then READY=1; the PID stays;
-#  - a restart with an invalid configuration is refused and the running
-#    image goes on.
+#  - a restart with an invalid configuration is refused (SIGUSR2: logged;
+#    nfqlbctl restart: its error line) and the running image goes on.
 #
 #  client 192.0.2.2 --- 192.0.2.1 [director, VIP 203.0.113.10 on lo, nfqlb]
 #                                  198.51.100.1 --- [br0] --+-- s1 198.51.100.11:9000 echo
@@ -18,6 +18,8 @@
 #                                                           +-- s3 198.51.100.13:9000 echo
 # shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
 source "$(dirname "$0")/../lib/topo.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/ctl.sh
+source "$LIB/ctl.sh"
 
 CONF=$TMP/nfqlb.conf
 
@@ -35,27 +37,24 @@ rules_watch() {
 		fi
 	done
 }
-# usr2_restart — SIGUSR2, then the next READY=1 with the same PID.
-usr2_restart() {
+# hitless_restart CMD... — CMD asks for a restart; then the next READY=1
+# with the same PID.
+hitless_restart() {
 	local before pid=$NFQLB_PID t0
 	before=$(ready_count)
 	t0=$(now_ms)
-	kill -USR2 "$NFQLB_PID"
-	wait_until 10 ready_count_above "$before" || fail "no READY=1 within 10 s of SIGUSR2"
-	nfqlb_alive || fail "nfqlb died on SIGUSR2"
+	"$@" || fail "$*: failed"
+	wait_until 10 ready_count_above "$before" || fail "no READY=1 within 10 s of $*"
+	nfqlb_alive || fail "nfqlb died on $*"
 	[[ $(nfqlb_pid) == "$pid" ]] || fail "PID changed"
-	log "SIGUSR2 to READY=1: $(($(now_ms) - t0)) ms"
+	log "$* to READY=1: $(($(now_ms) - t0)) ms"
 }
 
 topo_up 3
 for i in 1 2 3; do start_tcp_echo "$i" 9000; done
 write_conf "$CONF" <<EOF
 services = (
-  {
-    name = "echo"; protocol = "tcp"; vip = "$VIP"; port = 9000;
-    scheduler = "rr"; forward = "nat";
-    $(servers_conf 9000 1 1 1)
-  }
+$(service_conf echo tcp 9000 nat 9000 1 1 1)
 );
 EOF
 start_nfqlb "$CONF"
@@ -72,9 +71,9 @@ echo_progress 10
 rules_watch >"$TMP/watch.log" &
 WATCH_PID=$!
 grep -c '^RELOADING=1' "$NOTIFY_LOG" >"$TMP/reloading.before" || true
-usr2_restart
+hitless_restart kill -USR2 "$NFQLB_PID"
 echo_progress 10
-usr2_restart
+hitless_restart ctl restart
 echo_progress 20
 touch "$TMP/watch.stop"
 wait "$WATCH_PID" || true
@@ -107,6 +106,7 @@ log_since() { tail -n +"$((mark + 1))" "$NFQLB_LOG" | grep -q "$1"; }
 wait_until 5 log_since "restart of $CONF refused" ||
 	fail "no 'restart ... refused' line for an invalid configuration"
 nfqlb_alive || fail "nfqlb died on a refused restart"
+expect_fail 1 "nfqlbctl: restart refused, the running configuration stays: $CONF:*" ctl restart
 echo_progress 10
 cp "$TMP/good.conf" "$CONF"
 

@@ -1,5 +1,6 @@
 #!/bin/bash
-# nfqlbctl server / reload / checkpoint on a VS/NAT director:
+# nfqlbctl server / reload on a VS/NAT director (checkpoint and restart:
+# ckpt_corrupt.sh and ckpt_sigusr2.sh):
 #  a. drain a server that holds a long-lived connection: it shows "drain"
 #     with weight 0 and its remaining connection; that connection keeps
 #     working, new ones go elsewhere; once it closes, the server's active
@@ -8,8 +9,7 @@
 #     (exact wrr sequences) and show in list.
 #  c. nfqlbctl reload re-applies the file (runtime changes are replaced);
 #     a broken file is refused with one line naming FILE:LINE.
-#  d. errors: unknown service, unknown server, bad action, usage;
-#     checkpoint and restart say they are not supported yet.
+#  d. errors: unknown service, unknown server, bad action, usage.
 #
 #  client 192.0.2.2 --- 192.0.2.1 [director, VIP 203.0.113.10 on lo, nfqlb]
 #                                  198.51.100.1 --- [br0] --+-- s1 198.51.100.11:8080 http, :9000 echo
@@ -133,8 +133,6 @@ expect_fail 1 "nfqlbctl: bad server address 'x:1' *" ctl server web x:1 drain
 expect_fail 2 "nfqlbctl: usage: nfqlbctl server SERVICE *" ctl server web
 expect_fail 2 "nfqlbctl: unknown option '--bogus' (see nfqlbctl --help)" ctl list --bogus
 expect_fail 2 "nfqlbctl: conns does not take that option; *" ctl conns --stats
-expect_fail 1 "nfqlbctl: checkpoint is not supported yet" ctl checkpoint
-expect_fail 1 "nfqlbctl: hitless restart is not supported yet" ctl restart
 nfqlb_alive || fail "nfqlb died during the error cases"
 
 stop_nfqlb

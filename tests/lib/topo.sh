@@ -604,6 +604,15 @@ services = (
 EOF
 }
 
+# service_conf NAME tcp|udp PORT nat|dr|tun SERVER-PORT W1 W2 ... — one
+# service group (scheduler rr) on $VIP:PORT for a services list.
+service_conf() {
+	local name=$1 proto=$2 port=$3 fwd=$4
+	shift 4
+	printf '  {\n    name = "%s"; protocol = "%s"; vip = "%s"; port = %d;\n' "$name" "$proto" "$VIP" "$port"
+	printf '    scheduler = "rr"; forward = "%s";\n    %s\n  }' "$fwd" "$(servers_conf "$@")"
+}
+
 # http_requests N [PATH [VIP:PORT]] — N fresh connections from the client,
 # one response body (or "ERROR rc=N") per line on stdout.
 http_requests() {
@@ -706,6 +715,7 @@ ipt_snapshot() {
 echo_client_start() {
 	local port=$1
 	shift
+	rm -f "$TMP/echo.status" "$TMP/echo.stop" # of an earlier session
 	ip netns exec "$NS_CLIENT" "$PY" "$LIB/tcpecho_client.py" "$VIP" "$port" \
 		"$TMP/echo.status" "$TMP/echo.stop" --max-seconds 120 "$@" >"$TMP/echo.log" 2>&1 &
 	ECHO_PID=$!
