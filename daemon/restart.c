@@ -63,46 +63,84 @@ void restart_request(void)
 	kill(getpid(), SIGUSR2);
 }
 
-/* One "key=value" of the variable, the value up to the next comma. */
+/* The keys of the variable, every one required, each once. */
+enum handover_key {
+	K_QUEUE_FD,
+	K_QUEUE,
+	K_TABLE_FD,
+	K_FW,
+	K_CHAIN,
+	K_MARK,
+	K_TABLES,
+	K_LAST
+};
+
+static const char *const key_names[K_LAST] = {
+    [K_QUEUE_FD] = "queue_fd", [K_QUEUE] = "queue",
+    [K_TABLE_FD] = "table_fd", [K_FW] = "fw",
+    [K_CHAIN] = "chain",       [K_MARK] = "mark",
+    [K_TABLES] = "tables",
+};
+
+/* Largest value of each numeric key; fds may also be -1 (none). */
+static const long long key_max[K_LAST] = {
+    [K_QUEUE_FD] = INT_MAX, [K_QUEUE] = UINT16_MAX,
+    [K_TABLE_FD] = INT_MAX, [K_FW] = 1,
+    [K_MARK] = UINT32_MAX,  [K_TABLES] = 255,
+};
+
+/* One "key=value" into h; returns the key, or -1. */
 static int parse_pair(struct handover *h, const char *key, const char *val)
 {
 	char *end;
-	unsigned long v;
+	long long v;
+	int k = 0;
 
-	if (strcmp(key, "chain") == 0) {
+	while (k < K_LAST && strcmp(key, key_names[k]) != 0)
+		k++;
+	if (k == K_LAST)
+		return -1;
+	if (k == K_CHAIN) {
 		size_t n = strlen(val);
 
 		if (n == 0 || n >= sizeof(h->fw_chain))
 			return -1;
 		memcpy(h->fw_chain, val, n + 1);
-		return 0;
+		return k;
 	}
 	errno = 0;
-	v = strtoul(val, &end, 0);
-	if (errno || *end || end == val)
+	v = strtoll(val, &end, 0);
+	if (errno || *end || end == val || v > key_max[k] ||
+	    v < (k == K_QUEUE_FD || k == K_TABLE_FD ? -1 : 0))
 		return -1;
-	if (strcmp(key, "queue_fd") == 0 && v <= INT_MAX)
+	switch (k) {
+	case K_QUEUE_FD:
 		h->queue_fd = (int)v;
-	else if (strcmp(key, "queue") == 0 && v <= UINT16_MAX)
+		break;
+	case K_QUEUE:
 		h->queue_num = (uint16_t)v;
-	else if (strcmp(key, "table_fd") == 0 && v <= INT_MAX)
+		break;
+	case K_TABLE_FD:
 		h->table_fd = (int)v;
-	else if (strcmp(key, "fw") == 0 && v <= 1)
+		break;
+	case K_FW:
 		h->fw_active = v;
-	else if (strcmp(key, "mark") == 0 && v <= UINT32_MAX)
+		break;
+	case K_MARK:
 		h->fw_mark = (uint32_t)v;
-	else if (strcmp(key, "tables") == 0 && v < 256)
+		break;
+	default:
 		h->fw_tables_existed = (unsigned int)v;
-	else
-		return -1;
-	return 0;
+		break;
+	}
+	return k;
 }
 
 int restart_handover_get(struct handover *h)
 {
 	const char *env = getenv(RESTART_ENV);
 	char *copy, *save = NULL;
-	unsigned int keys = 0;
+	unsigned int seen = 0;
 	int rc = 1;
 
 	memset(h, 0, sizeof(*h));
@@ -118,15 +156,19 @@ int restart_handover_get(struct handover *h)
 	for (char *kv = strtok_r(copy, ",", &save); kv;
 	     kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
+		int k;
 
-		if (!eq || (*eq = '\0', parse_pair(h, kv, eq + 1) < 0)) {
+		if (eq)
+			*eq = '\0';
+		k = eq ? parse_pair(h, kv, eq + 1) : -1;
+		if (k < 0 || seen & (1u << k)) {
 			rc = -1;
 			break;
 		}
-		keys++;
+		seen |= 1u << k;
 	}
 	free(copy);
-	if (rc == 1 && keys != 7)
+	if (rc == 1 && seen != (1u << K_LAST) - 1)
 		rc = -1;
 	if (rc < 0) {
 		/* not ours to use; the fds (if any) stay unused */
@@ -148,23 +190,29 @@ static int set_cloexec(int fd, bool on)
 	return fcntl(fd, F_SETFD, flags);
 }
 
-int restart_exec(const struct handover *h)
+int restart_handover_env(const struct handover *h, char *buf, size_t size)
 {
-	char env[256];
-	sigset_t set, old;
-	int n;
-
-	if (!exe_path[0] || !exe_argv) {
-		log_err("restart: the daemon's own binary is unknown");
-		return -1;
-	}
-	n = snprintf(env, sizeof(env),
+	int n =
+	    snprintf(buf, size,
 		     "queue_fd=%d,queue=%u,table_fd=%d,fw=%d,chain=%s,"
 		     "mark=0x%" PRIx32 ",tables=0x%x",
 		     h->queue_fd, h->queue_num, h->table_fd,
 		     h->fw_active ? 1 : 0, h->fw_chain[0] ? h->fw_chain : "-",
 		     h->fw_mark, h->fw_tables_existed);
-	if (n < 0 || (size_t)n >= sizeof(env) ||
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int restart_exec(const struct handover *h)
+{
+	char env[256];
+	sigset_t set, old;
+
+	if (!exe_path[0] || !exe_argv) {
+		log_err("restart: the daemon's own binary is unknown");
+		return -1;
+	}
+	if (restart_handover_env(h, env, sizeof(env)) < 0 ||
 	    setenv(RESTART_ENV, env, 1) < 0) {
 		log_err("restart: cannot set %s", RESTART_ENV);
 		return -1;

@@ -40,6 +40,9 @@ int restart_init(char **argv);
  */
 int restart_handover_get(struct handover *h);
 
+/* The value of RESTART_ENV that describes h; -1 if buf is too small. */
+int restart_handover_env(const struct handover *h, char *buf, size_t size);
+
 /*
  * Re-executes the binary with h in the environment: the fds of h are
  * made inheritable and the daemon's signals blocked (the next image
