@@ -12,6 +12,7 @@
 # The table is written on SIGTERM and restored before the queue is bound.
 # DR: the same TCP session test once the servers answer the client
 # directly (topo_direct_return); the director sees only the client side.
+# Then a SIGUSR2 restart while that session keeps sending.
 #
 #  client 192.0.2.2 --- 192.0.2.1 [director, VIP 203.0.113.10 on lo, nfqlb]
 #                                  198.51.100.1 --- [br0] --+-- s1 198.51.100.11 :9000 echo, :5353/udp
@@ -114,5 +115,9 @@ session_open
 restart_quiet
 session_kept
 log "DR: TCP session kept on s2 across stop+start; new connection on s1"
+# and through a hitless restart while it keeps sending (the new image
+# starts its DR neighbour state afresh)
+hitless_restart kill -USR2 "$NFQLB_PID"
+echo_progress 10
 echo_client_finish
 stop_nfqlb

@@ -37,19 +37,6 @@ rules_watch() {
 		fi
 	done
 }
-# hitless_restart CMD... — CMD asks for a restart; then the next READY=1
-# with the same PID.
-hitless_restart() {
-	local before pid=$NFQLB_PID t0
-	before=$(ready_count)
-	t0=$(now_ms)
-	"$@" || fail "$*: failed"
-	wait_until 10 ready_count_above "$before" || fail "no READY=1 within 10 s of $*"
-	nfqlb_alive || fail "nfqlb died on $*"
-	[[ $(nfqlb_pid) == "$pid" ]] || fail "PID changed"
-	log "$* to READY=1: $(($(now_ms) - t0)) ms"
-}
-
 topo_up 3
 for i in 1 2 3; do start_tcp_echo "$i" 9000; done
 write_conf "$CONF" <<EOF

@@ -665,9 +665,7 @@ wait_log_within() {
 # every 100 ms from the client to VIP:PORT.
 # start_echo_client PORT — connect and wait for 5 round trips.
 start_echo_client() {
-	ip netns exec "$NS_CLIENT" "$PY" "$LIB/tcpecho_client.py" "$VIP" "$1" \
-		"$TMP/echo.status" "$TMP/echo.stop" --max-seconds 120 >"$TMP/echo.log" 2>&1 &
-	ECHO_PID=$!
+	echo_client_start "$1"
 	echo_progress 5
 }
 echo_rounds() { cat "$TMP/echo.status" 2>/dev/null || echo 0; }
@@ -689,13 +687,20 @@ echo_holder() {
 	fail "no server holds the long-lived connection"
 }
 # stop_echo_client — stop it; fail unless it never broke.
-stop_echo_client() {
-	local rc=0
-	touch "$TMP/echo.stop"
-	wait_until 5 proc_dead "$ECHO_PID" || fail "long-lived client did not stop"
-	wait "$ECHO_PID" || rc=$?
-	((rc == 0)) || fail "long-lived connection broke (status $rc): $(cat "$TMP/echo.log")"
-	log "long-lived connection: $(tail -n 1 "$TMP/echo.log")"
+stop_echo_client() { echo_client_finish; }
+
+# hitless_restart CMD... — CMD asks the daemon for a hitless restart
+# (kill -USR2 "$NFQLB_PID", nfqlbctl restart); then the next READY=1 from
+# the same PID.
+hitless_restart() {
+	local before pid=$NFQLB_PID t0
+	before=$(ready_count)
+	t0=$(now_ms)
+	"$@" || fail "$*: failed"
+	wait_until 10 ready_count_above "$before" || fail "no READY=1 within 10 s of $*"
+	nfqlb_alive || fail "nfqlb died on $*"
+	[[ $(nfqlb_pid) == "$pid" ]] || fail "PID changed"
+	log "$* to READY=1: $(($(now_ms) - t0)) ms"
 }
 
 # ipt_snapshot NS — iptables-save without comments and counters, so two
@@ -719,13 +724,6 @@ echo_client_start() {
 	ip netns exec "$NS_CLIENT" "$PY" "$LIB/tcpecho_client.py" "$VIP" "$port" \
 		"$TMP/echo.status" "$TMP/echo.stop" --max-seconds 120 "$@" >"$TMP/echo.log" 2>&1 &
 	ECHO_PID=$!
-}
-echo_rounds() { cat "$TMP/echo.status" 2>/dev/null || echo 0; }
-echo_rounds_at_least() { (($(echo_rounds) >= $1)); }
-# echo_progress N — the long-lived connection makes N more round trips.
-echo_progress() {
-	wait_until 10 echo_rounds_at_least $(($(echo_rounds) + $1)) ||
-		fail "long-lived connection stalled at $(echo_rounds) round trips (see $(cat "$TMP/echo.log"))"
 }
 # echo_client_finish — stop it; fail unless every round trip succeeded.
 echo_client_finish() {
