@@ -18,6 +18,9 @@
 # - nfqlbctl reaches the daemon on the default socket /run/nfqlb/nfqlb.sock
 #   (0600 root, in the unit's RuntimeDirectory) and counts the requests;
 # - systemctl reload works (same PID, still balancing);
+# - SIGUSR2 (hitless restart) re-executes the daemon inside the sandbox
+#   (seccomp filter, capability set): same PID, no restart counted, still
+#   active, a UDP flow from before keeps its server;
 # - SIGKILL: Restart=on-failure starts it again, and it balances;
 # - systemctl stop: result success, iptables-save as before the start;
 # - the same daemon as the user nfqlb through the drop-in the docs show
@@ -134,6 +137,18 @@ ct systemctl reload nfqlb.service || ct_fail "systemctl reload failed"
 [[ $(prop ActiveState) == active && $(prop MainPID) == "$pid" ]] || ct_fail "after reload: $(prop ActiveState), MainPID $(prop MainPID)"
 balanced 44002 "after systemctl reload"
 log "systemctl reload: same PID, balancing"
+
+flow=$(one_datagram 44010)
+[[ $flow == "$VIP:53 s"[123]:* ]] || ct_fail "UDP flow 44010 not balanced: $flow"
+ct systemctl kill -s USR2 nfqlb.service || ct_fail "systemctl kill -s USR2 failed"
+reexecuted() { ct journalctl -u nfqlb.service --no-pager | grep -q "queue 0: taken over from the previous image"; }
+wait_until 10 reexecuted || ct_fail "no re-execution within 10 s of SIGUSR2"
+wait_until 5 test "$(prop StatusText)" = balancing || ct_fail "status after SIGUSR2: $(prop StatusText)"
+[[ $(prop ActiveState) == active && $(prop MainPID) == "$pid" && $(prop NRestarts) == 0 ]] ||
+	ct_fail "after SIGUSR2: $(prop ActiveState), MainPID $(prop MainPID), NRestarts $(prop NRestarts)"
+[[ $(one_datagram 44010) == "$flow" ]] || ct_fail "UDP flow 44010 changed server across SIGUSR2"
+balanced 44004 "after SIGUSR2"
+log "SIGUSR2: re-executed in place (PID $pid), flow kept, balancing"
 
 ct kill -KILL "$pid"
 restarted() { [[ $(prop NRestarts) == 1 && $(prop ActiveState) == active && $(prop MainPID) != "$pid" ]]; }
