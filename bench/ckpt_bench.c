@@ -102,7 +102,7 @@ static int bench(const char *dir, uint32_t n)
 			n);
 		return -1;
 	}
-	if (ckpt_file_write(path, &t, n / 1000, &r) < 0)
+	if (ckpt_file_write(path, &t, &set, n / 1000, &r) < 0)
 		return -1;
 
 	/* what the event loop pays to hand the work to a child */
@@ -154,7 +154,7 @@ static int write_only(const char *path, uint32_t n)
 		return 1;
 	}
 	/* written "now" on a clock where the last flow saw its last packet */
-	if (ckpt_file_write(path, &t, n / 1000, &r) < 0)
+	if (ckpt_file_write(path, &t, &set, n / 1000, &r) < 0)
 		return 1;
 	printf("%s: %u entries, %zu bytes\n", path, r.entries, r.bytes);
 	service_set_free(&set, NULL);

@@ -73,9 +73,11 @@
  *   36 |       timeout in milliseconds the lifetime was counted from   |
  *      +---------------------------------------------------------------+
  *
- *   type       1 connection; 2 persistence template (reserved: the
- *              template fields are those of a connection with client
- *              port 0, as IPVS's templates; this version skips them)
+ *   type       1 connection; 2 persistence template (as IPVS's: client
+ *              address masked with persistence_netmask, client port 0,
+ *              the service's VIP and port, its server, no state);
+ *              templates come first, so that the connections made under
+ *              them find them again
  *   protocol   IP protocol number: 6 TCP, 17 UDP
  *   method     enum fwd_method: 0 nat, 1 dr, 2 tun
  *   state      enum tcp_state (IPVS's order); 0 for UDP
@@ -283,14 +285,69 @@ static uint32_t clamp32(uint64_t v)
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-size_t ckpt_encode(const struct conn_table *t, uint64_t now_ms,
-		   uint64_t wall_ms, const char *writer, uint8_t *buf)
+/* Lifetime left of something expiring at expires, within timeout. */
+static void put_lifetime(struct ckpt_rec *r, uint64_t expires, uint64_t timeout,
+			 uint64_t now_ms)
+{
+	r->timeout_ms = clamp32(timeout);
+	if (expires > now_ms)
+		r->remaining_ms = clamp32(expires - now_ms);
+	if (r->remaining_ms > r->timeout_ms)
+		r->remaining_ms = r->timeout_ms;
+}
+
+struct tmpl_writer {
+	const struct service *svc;
+	uint8_t *p;
+	uint32_t count;
+	uint64_t now_ms;
+};
+
+static void put_template(const struct persist_tmpl *t, void *arg)
+{
+	struct tmpl_writer *tw = arg;
+	const struct service *svc = tw->svc;
+	struct ckpt_rec r = {
+	    .type = CKPT_REC_TEMPLATE,
+	    .proto = svc->proto,
+	    .fwd = (uint8_t)svc->fwd,
+	    .caddr = t->caddr,
+	    .vaddr = svc->vip,
+	    .vport = svc->port,
+	    .daddr = t->dest->addr,
+	    .dport = t->dest->port,
+	    .fwmark = svc->fwmark,
+	};
+
+	put_lifetime(&r, t->expires, svc->persist_ms, tw->now_ms);
+	ckpt_put_rec(tw->p, &r);
+	tw->p += CKPT_REC_LEN;
+	tw->count++;
+}
+
+uint32_t ckpt_entries(const struct conn_table *t)
+{
+	return t->count + t->pt.count;
+}
+
+size_t ckpt_encode(const struct conn_table *t, const struct service_set *svcs,
+		   uint64_t now_ms, uint64_t wall_ms, const char *writer,
+		   uint8_t *buf)
 {
 	struct ckpt_header h = {.version = CKPT_VERSION, .created_ms = wall_ms};
-	uint8_t *p = buf + CKPT_HDR_LEN;
+	struct tmpl_writer tw = {.p = buf + CKPT_HDR_LEN, .now_ms = now_ms};
 
+	/* Templates first, so the connections made under them find them
+	 * on restore. A service whose persistence was switched off keeps
+	 * no template worth restoring. */
+	for (unsigned int i = 0; i < svcs->n; i++) {
+		tw.svc = svcs->svcs[i];
+		if (tw.svc->persist_ms)
+			persist_for_each(tw.svc, put_template, &tw);
+	}
 	/* Walking each timeout list from its head writes the entries of a
-	 * list in expiry order, which a restore keeps for free. */
+	 * list in expiry order, which a restore keeps for free (the same
+	 * holds for a service's templates). */
 	for (int i = 0; i < CONN_TL_LAST; i++) {
 		const struct conn_tlist *l = &t->tl[i];
 
@@ -308,23 +365,20 @@ size_t ckpt_encode(const struct conn_table *t, uint64_t now_ms,
 			    .vport = c->vport,
 			    .dport = c->dport,
 			    .fwmark = c->dest->svc->fwmark,
-			    .timeout_ms = clamp32(l->timeout_ms),
 			};
 
-			if (c->expires > now_ms)
-				r.remaining_ms = clamp32(c->expires - now_ms);
-			if (r.remaining_ms > r.timeout_ms)
-				r.remaining_ms = r.timeout_ms;
-			ckpt_put_rec(p, &r);
-			p += CKPT_REC_LEN;
-			h.count++;
+			put_lifetime(&r, c->expires, l->timeout_ms, now_ms);
+			ckpt_put_rec(tw.p, &r);
+			tw.p += CKPT_REC_LEN;
+			tw.count++;
 		}
 	}
+	h.count = tw.count;
 	snprintf(h.writer, sizeof(h.writer), "%s", writer);
-	h.crc =
-	    ckpt_crc32(0, buf + CKPT_HDR_LEN, (size_t)(p - buf) - CKPT_HDR_LEN);
+	h.crc = ckpt_crc32(0, buf + CKPT_HDR_LEN,
+			   (size_t)(tw.p - buf) - CKPT_HDR_LEN);
 	ckpt_put_header(buf, &h);
-	return (size_t)(p - buf);
+	return (size_t)(tw.p - buf);
 }
 
 /* ------------------------------------------------------------ decode */
@@ -478,36 +532,94 @@ static uint64_t restored_expiry(const struct ckpt_rec *r, uint64_t timeout,
 	return now_ms + timeout - idle;
 }
 
-static void restore_one(const struct ckpt_rec *r, struct conn_table *t,
-			const struct service_set *svcs, uint64_t elapsed,
-			uint64_t now_ms, struct ckpt_restore_stats *st)
+/* The server of a record (or its service's sorry server), found as a
+ * reload finds it: the service by its
+ * firewall mark, or by protocol, VIP and port; the server by address and
+ * port (a fwmark service's server may keep the client's port: port 0). */
+static struct server *record_dest(const struct ckpt_rec *r,
+				  const struct service_set *svcs,
+				  bool *no_service)
 {
-	const struct service *svc;
+	struct service *svc =
+	    r->fwmark ? service_find_fwmark(svcs, r->proto, r->fwmark)
+		      : service_find(svcs, r->proto, r->vaddr, r->vport);
+	struct server *dest;
+
+	*no_service = !svc;
+	if (!svc)
+		return NULL;
+	dest = service_dest_find(svc, r->daddr, r->dport);
+	if (!dest && svc->fwmark)
+		dest = service_dest_find(svc, r->daddr, 0);
+	return dest;
+}
+
+static void restore_template(const struct ckpt_rec *r, struct conn_table *t,
+			     const struct service_set *svcs, uint64_t elapsed,
+			     uint64_t now_ms, struct ckpt_restore_stats *st)
+{
+	bool no_service;
+	struct server *dest = record_dest(r, svcs, &no_service);
+	struct service *svc = dest ? dest->svc : NULL;
+	uint32_t caddr;
+	uint64_t expires;
+
+	if (!svc || !svc->persist_ms) {
+		st->templates_dropped++;
+		return;
+	}
+	caddr = r->caddr & svc->persist_mask;
+	/* one whose time is up stays until the next tick: the connections
+	 * restored after it may hold it, and IPVS keeps a template while it
+	 * controls connections */
+	expires = restored_expiry(r, svc->persist_ms, elapsed, now_ms);
+	if (!expires)
+		expires = now_ms;
+	if (persist_get(&t->pt, svc, caddr) ||
+	    !persist_restore(&t->pt, svc, caddr, dest, expires)) {
+		st->templates_dropped++;
+		return;
+	}
+	st->templates++;
+}
+
+/* A restored connection of a persistent service is controlled by the
+ * template it was made under, if that came back too. */
+static void rebind_template(struct conn_table *t, struct conn *c)
+{
+	const struct service *svc = c->dest->svc;
+	struct persist_tmpl *tp;
+
+	if (!svc->persist_ms)
+		return;
+	tp = persist_get(&t->pt, svc, c->caddr & svc->persist_mask);
+	if (tp && tp->dest == c->dest) {
+		c->ctl = tp;
+		tp->n_control++;
+	}
+}
+
+static void restore_conn(const struct ckpt_rec *r, struct conn_table *t,
+			 const struct service_set *svcs, uint64_t elapsed,
+			 uint64_t now_ms, struct ckpt_restore_stats *st)
+{
+	bool no_service;
 	struct server *dest;
 	struct conn from = {0}, *c;
 	uint8_t tl = r->proto == IPPROTO_TCP ? r->state : CONN_TL_UDP;
 	uint64_t expires;
 
-	if (r->type == CKPT_REC_TEMPLATE) {
-		st->templates++;
-		return;
-	}
 	expires = restored_expiry(r, t->tl[tl].timeout_ms, elapsed, now_ms);
 	if (!expires) {
 		st->expired++;
 		return;
 	}
-	svc = r->fwmark ? service_find_fwmark(svcs, r->proto, r->fwmark)
-			: service_find(svcs, r->proto, r->vaddr, r->vport);
-	if (!svc) {
-		st->no_service++;
-		return;
-	}
-	dest = service_dest_find(svc, r->daddr, r->dport);
-	if (!dest && svc->fwmark) /* a server that keeps the client's port */
-		dest = service_dest_find(svc, r->daddr, 0);
+	dest = record_dest(r, svcs, &no_service);
 	if (!dest) {
-		st->no_server++;
+		if (no_service)
+			st->no_service++;
+		else
+			st->no_server++;
 		return;
 	}
 	if (conn_in_get(t, r->proto, r->caddr, r->cport, r->vaddr, r->vport)) {
@@ -526,6 +638,7 @@ static void restore_one(const struct ckpt_rec *r, struct conn_table *t,
 		st->table_full++;
 		return;
 	}
+	rebind_template(t, c);
 	st->restored++;
 	if (conn_is_active(c))
 		st->active++;
@@ -547,6 +660,9 @@ void ckpt_restore(const struct ckpt_view *v, struct conn_table *t,
 
 		/* ckpt_check() has vetted every record */
 		ckpt_get_rec(v->recs + (size_t)i * CKPT_REC_LEN, &r);
-		restore_one(&r, t, svcs, elapsed, now_ms, st);
+		if (r.type == CKPT_REC_TEMPLATE)
+			restore_template(&r, t, svcs, elapsed, now_ms, st);
+		else
+			restore_conn(&r, t, svcs, elapsed, now_ms, st);
 	}
 }

@@ -3,6 +3,7 @@
 #ifndef NFQLB_CKPT_H
 #define NFQLB_CKPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,7 +20,7 @@ struct service_set;
 /* Record types. */
 enum ckpt_rec_type {
 	CKPT_REC_CONN = 1,     /* a connection */
-	CKPT_REC_TEMPLATE = 2, /* a persistence template (reserved, see .c) */
+	CKPT_REC_TEMPLATE = 2, /* a persistence template (see persist.h) */
 };
 
 /* Record flags. */
@@ -74,12 +75,14 @@ struct ckpt_view {
 /* What a restore did with the records. */
 struct ckpt_restore_stats {
 	uint32_t restored, active, inactive;
-	uint32_t expired;    /* lifetime over by now */
-	uint32_t no_service; /* service gone (or changed address) */
-	uint32_t no_server;  /* server gone from its service */
-	uint32_t duplicate;  /* tuple already in the table */
-	uint32_t table_full; /* beyond max_connections */
-	uint32_t templates;  /* persistence templates (not restored yet) */
+	uint32_t expired;	    /* lifetime over by now */
+	uint32_t no_service;	    /* service gone (or changed address) */
+	uint32_t no_server;	    /* server gone from its service */
+	uint32_t duplicate;	    /* tuple already in the table */
+	uint32_t table_full;	    /* beyond max_connections */
+	uint32_t templates;	    /* persistence templates restored */
+	uint32_t templates_dropped; /* their service, server or persistence
+				       is gone; duplicates; table full */
 };
 
 const char *ckpt_strerror(enum ckpt_err e);
@@ -87,6 +90,8 @@ uint32_t ckpt_crc32(uint32_t crc, const void *buf, size_t len);
 
 /* Bytes of a checkpoint of count records. */
 size_t ckpt_size(uint32_t count);
+/* Records a checkpoint of t holds at most: connections and templates. */
+uint32_t ckpt_entries(const struct conn_table *t);
 
 /* Writes the header (with its checksum) to buf[CKPT_HDR_LEN]. */
 void ckpt_put_header(uint8_t *buf, const struct ckpt_header *h);
@@ -104,12 +109,14 @@ enum ckpt_err ckpt_check(const uint8_t *buf, size_t len, struct ckpt_view *v,
 			 char *why, size_t why_len);
 
 /*
- * Encodes every entry of t into buf[ckpt_size(t->count)] with now_ms on
+ * Encodes the persistence templates of svcs' services and every
+ * connection of t into buf[ckpt_size(ckpt_entries(t))], with now_ms on
  * the table's (monotonic) clock and wall_ms as the creation time.
  * Returns the bytes written.
  */
-size_t ckpt_encode(const struct conn_table *t, uint64_t now_ms,
-		   uint64_t wall_ms, const char *writer, uint8_t *buf);
+size_t ckpt_encode(const struct conn_table *t, const struct service_set *svcs,
+		   uint64_t now_ms, uint64_t wall_ms, const char *writer,
+		   uint8_t *buf);
 
 /*
  * Puts the records of a checked view into t, bound to the servers of

@@ -52,28 +52,34 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 
 /* Encodes t into a new buffer; NULL (logged) when out of memory. */
 static uint8_t *encode(const char *name, const struct conn_table *t,
-		       uint64_t now_ms, struct ckpt_result *r)
+		       const struct service_set *svcs, uint64_t now_ms,
+		       struct ckpt_result *r)
 {
 	uint64_t t0 = ckpt_mono_us();
-	uint8_t *buf = malloc(ckpt_size(t->count));
+	size_t size = ckpt_size(ckpt_entries(t));
+	uint8_t *buf = malloc(size);
 
 	memset(r, 0, sizeof(*r));
 	if (!buf) {
 		log_err(
 		    "checkpoint %s: %zu bytes for %u entries: out of memory",
-		    name, ckpt_size(t->count), t->count);
+		    name, size, ckpt_entries(t));
 		return NULL;
 	}
-	r->bytes = ckpt_encode(t, now_ms, ckpt_wall_ms(), PACKAGE_VERSION, buf);
+	r->bytes =
+	    ckpt_encode(t, svcs, now_ms, ckpt_wall_ms(), PACKAGE_VERSION, buf);
 	r->entries = t->count;
+	r->templates =
+	    (uint32_t)((r->bytes - CKPT_HDR_LEN) / CKPT_REC_LEN) - t->count;
 	r->encode_us = ckpt_mono_us() - t0;
 	return buf;
 }
 
 int ckpt_fd_write(int fd, const char *name, const struct conn_table *t,
-		  uint64_t now_ms, struct ckpt_result *r)
+		  const struct service_set *svcs, uint64_t now_ms,
+		  struct ckpt_result *r)
 {
-	uint8_t *buf = encode(name, t, now_ms, r);
+	uint8_t *buf = encode(name, t, svcs, now_ms, r);
 	uint64_t t0 = ckpt_mono_us();
 	int rc = 0;
 
@@ -107,7 +113,8 @@ static int sync_dir(const char *path)
 }
 
 int ckpt_file_write(const char *path, const struct conn_table *t,
-		    uint64_t now_ms, struct ckpt_result *r)
+		    const struct service_set *svcs, uint64_t now_ms,
+		    struct ckpt_result *r)
 {
 	char tmp[4096];
 	uint8_t *buf;
@@ -118,7 +125,7 @@ int ckpt_file_write(const char *path, const struct conn_table *t,
 		log_err("checkpoint %s: path too long", path);
 		return -1;
 	}
-	buf = encode(path, t, now_ms, r);
+	buf = encode(path, t, svcs, now_ms, r);
 	if (!buf)
 		return -1;
 	t0 = ckpt_mono_us();
@@ -188,9 +195,9 @@ static void log_restored(const char *name, const struct ckpt_header *h,
 {
 	log_info("checkpoint %s (written by nfqlb %s %" PRIu64 ".%03" PRIu64
 		 " s ago): %u connections restored (%u active, "
-		 "%u inactive) of %u",
+		 "%u inactive) and %u persistence templates, of %u records",
 		 name, h->writer, age_ms / 1000, age_ms % 1000, st->restored,
-		 st->active, st->inactive, h->count);
+		 st->active, st->inactive, st->templates, h->count);
 	if (st->expired || st->no_service || st->no_server)
 		log_info("checkpoint %s: dropped %u expired, %u whose service "
 			 "and %u whose server no longer exists",
@@ -202,10 +209,12 @@ static void log_restored(const char *name, const struct ckpt_header *h,
 	if (st->duplicate)
 		log_warn("checkpoint %s: %u duplicate entries ignored", name,
 			 st->duplicate);
-	if (st->templates)
-		log_info("checkpoint %s: %u persistence templates skipped "
-			 "(not supported by this version)",
-			 name, st->templates);
+	if (st->templates_dropped)
+		log_info(
+		    "checkpoint %s: %u persistence templates dropped (their "
+		    "service, server or persistence is gone, or the "
+		    "table is full)",
+		    name, st->templates_dropped);
 }
 
 int ckpt_fd_load(int fd, const char *name, struct conn_table *t,

@@ -13,7 +13,8 @@ struct service_set;
 
 /* What one write did. */
 struct ckpt_result {
-	uint32_t entries;
+	uint32_t entries;   /* connections */
+	uint32_t templates; /* persistence templates */
 	size_t bytes;
 	uint64_t encode_us; /* encoding and checksums */
 	uint64_t write_us;  /* write, fsync, rename, fsync of the directory */
@@ -24,17 +25,20 @@ uint64_t ckpt_wall_ms(void);
 uint64_t ckpt_mono_us(void);
 
 /*
- * Writes t to path atomically: path.tmp, fsync, rename over path, fsync
- * of the directory, so a crash leaves the old file or the new one, never
- * a mix. now_ms is t's (monotonic) clock. Returns 0, or -1 with a logged
- * reason naming the file; fills r either way as far as it got.
+ * Writes t (and the persistence templates of svcs) to path atomically:
+ * path.tmp, fsync, rename over path, fsync of the directory, so a crash leaves
+ * the old file or the new one, never a mix. now_ms is t's (monotonic) clock.
+ * Returns 0, or -1 with a logged reason naming the file; fills r either way as
+ * far as it got.
  */
 int ckpt_file_write(const char *path, const struct conn_table *t,
-		    uint64_t now_ms, struct ckpt_result *r);
+		    const struct service_set *svcs, uint64_t now_ms,
+		    struct ckpt_result *r);
 
 /* Writes t to an open file (a memfd for a re-exec) from offset 0. */
 int ckpt_fd_write(int fd, const char *name, const struct conn_table *t,
-		  uint64_t now_ms, struct ckpt_result *r);
+		  const struct service_set *svcs, uint64_t now_ms,
+		  struct ckpt_result *r);
 
 /*
  * Restores the checkpoint in path into t (see ckpt_restore). A missing

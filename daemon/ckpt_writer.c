@@ -44,12 +44,14 @@ int ckpt_writer_configure(struct ckpt_writer *w, const char *path,
 }
 
 int ckpt_writer_init(struct ckpt_writer *w, struct ev_loop *loop,
-		     const struct conn_table *ct, const char *path,
+		     const struct conn_table *ct,
+		     const struct service_set *svcs, const char *path,
 		     unsigned int interval)
 {
 	memset(w, 0, sizeof(*w));
 	w->loop = loop;
 	w->ct = ct;
+	w->svcs = svcs;
 	ev_timer_init(&w->timer, on_tick, (double)interval, (double)interval);
 	w->timer.data = w;
 	return ckpt_writer_configure(w, path, interval);
@@ -70,7 +72,8 @@ static void child_main(struct ckpt_writer *w, uint64_t now_ms)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setpriority(PRIO_PROCESS, 0, 10) < 0)
 		log_debug("checkpoint: lowering the writer's priority: %m");
-	_exit(ckpt_file_write(w->path, w->ct, now_ms, &r) == 0 ? 0 : 1);
+	_exit(ckpt_file_write(w->path, w->ct, w->svcs, now_ms, &r) == 0 ? 0
+									: 1);
 }
 
 static void notify_waiters(struct ckpt_waiter *list, unsigned int *n, int rc,
@@ -100,7 +103,8 @@ static int start_child(struct ckpt_writer *w)
 	w->started_us = ckpt_mono_us();
 	memset(&w->job, 0, sizeof(w->job));
 	w->job.entries = w->ct->count;
-	w->job.bytes = ckpt_size(w->ct->count);
+	w->job.templates = ckpt_entries(w->ct) - w->ct->count;
+	w->job.bytes = ckpt_size(ckpt_entries(w->ct));
 	ev_child_init(&w->child, on_child, pid, 0);
 	w->child.data = w;
 	ev_child_start(w->loop, &w->child);
@@ -220,11 +224,13 @@ int ckpt_writer_stop(struct ckpt_writer *w, bool final)
 	ev_timer_stop(w->loop, &w->timer);
 	kill_child(w);
 	if (final) {
-		rc = ckpt_file_write(w->path, w->ct, queue_clock_ms(), &r);
+		rc = ckpt_file_write(w->path, w->ct, w->svcs, queue_clock_ms(),
+				     &r);
 		if (rc == 0)
 			log_info("checkpoint %s: %u connections written "
-				 "(%zu bytes, %.1f ms)",
-				 w->path, r.entries, r.bytes,
+				 "(%u persistence templates, %zu bytes, %.1f "
+				 "ms)",
+				 w->path, r.entries, r.templates, r.bytes,
 				 (double)(r.encode_us + r.write_us) / 1000.0);
 	}
 	notify_waiters(w->running, &w->n_running, final ? rc : -1, w->path, &r);

@@ -19,6 +19,7 @@
 #include "ckpt_file.h"
 
 struct conn_table;
+struct service_set;
 
 /* rc 0: r says what was written to path; rc -1: the write failed (the
  * reason is in the log). */
@@ -35,6 +36,7 @@ struct ckpt_waiter {
 struct ckpt_writer {
 	struct ev_loop *loop;
 	const struct conn_table *ct;
+	const struct service_set *svcs; /* their persistence templates */
 	char *path;
 	ev_timer timer;
 	ev_child child;
@@ -52,9 +54,11 @@ struct ckpt_writer {
 	struct ckpt_result last; /* of the last good write */
 };
 
-/* Starts the periodic writes of ct to path. Returns 0, or -1 (memory). */
+/* Starts the periodic writes of ct and svcs' templates to path. Returns 0, or
+ * -1 (memory). */
 int ckpt_writer_init(struct ckpt_writer *w, struct ev_loop *loop,
-		     const struct conn_table *ct, const char *path,
+		     const struct conn_table *ct,
+		     const struct service_set *svcs, const char *path,
 		     unsigned int interval);
 /* A reload: new path and interval, from the next write on. */
 int ckpt_writer_configure(struct ckpt_writer *w, const char *path,

@@ -252,14 +252,14 @@ static int table_memfd(struct daemon *d)
 		log_err("restart: memfd_create: %m");
 		return -1;
 	}
-	if (ckpt_fd_write(fd, "restart memfd", &d->ct, queue_clock_ms(), &r) <
-	    0) {
+	if (ckpt_fd_write(fd, "restart memfd", &d->ct, &d->svcs,
+			  queue_clock_ms(), &r) < 0) {
 		close(fd);
 		return -1;
 	}
-	log_info("restart: handing over %u connections (%zu bytes, encoded "
-		 "in %.1f ms)",
-		 r.entries, r.bytes, (double)r.encode_us / 1000.0);
+	log_info("restart: handing over %u connections and %u persistence "
+		 "templates (%zu bytes, encoded in %.1f ms)",
+		 r.entries, r.templates, r.bytes, (double)r.encode_us / 1000.0);
 	return fd;
 }
 
@@ -399,14 +399,15 @@ static void ctl_checkpoint_done(void *token, int rc, const char *path,
 			 "checkpoint %s: not written (see the log)", path);
 	else if (ctl_reply_json(token))
 		snprintf(text, sizeof(text),
-			 "{\"file\":\"%s\",\"connections\":%u,\"bytes\":%zu,"
-			 "\"ms\":%.1f}\n",
-			 path, r->entries, r->bytes,
+			 "{\"file\":\"%s\",\"connections\":%u,\"templates\":%u,"
+			 "\"bytes\":%zu,\"ms\":%.1f}\n",
+			 path, r->entries, r->templates, r->bytes,
 			 (double)r->write_us / 1000.0);
 	else
 		snprintf(text, sizeof(text),
-			 "checkpoint %s: %u connections, %zu bytes, %.1f ms\n",
-			 path, r->entries, r->bytes,
+			 "checkpoint %s: %u connections, %u persistence "
+			 "templates, %zu bytes, %.1f ms\n",
+			 path, r->entries, r->templates, r->bytes,
 			 (double)r->write_us / 1000.0);
 	ctl_reply(token, rc, text);
 }
@@ -561,8 +562,8 @@ static int start(struct daemon *d, const struct handover *h)
 	ev_signal_start(d->loop, &d->sig_usr2);
 	/* a signal that came during a re-execution is delivered now */
 	restart_unblock_signals();
-	if (ckpt_writer_init(&d->ckw, d->loop, &d->ct, d->cfg.ckpt_file,
-			     d->cfg.ckpt_interval) < 0)
+	if (ckpt_writer_init(&d->ckw, d->loop, &d->ct, &d->svcs,
+			     d->cfg.ckpt_file, d->cfg.ckpt_interval) < 0)
 		return -1;
 	ev_timer_init(&d->tick, on_tick, 1.0, 1.0);
 	d->tick.data = d;

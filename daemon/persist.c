@@ -141,6 +141,46 @@ static struct persist_tmpl *tmpl_new(struct persist_table *pt,
 	return t;
 }
 
+struct persist_tmpl *persist_get(const struct persist_table *pt,
+				 const struct service *svc, uint32_t caddr)
+{
+	return tmpl_get(pt, svc, caddr);
+}
+
+/* Puts t in l by its expiry, from the tail back: templates that arrive
+ * in expiry order (a checkpoint's) cost O(1) each. */
+static void list_insert(struct persist_list *l, struct persist_tmpl *t)
+{
+	struct persist_tmpl *after = l->tail;
+
+	while (after && after->expires > t->expires)
+		after = after->prev;
+	t->prev = after;
+	t->next = after ? after->next : l->head;
+	if (t->next)
+		t->next->prev = t;
+	else
+		l->tail = t;
+	if (after)
+		after->next = t;
+	else
+		l->head = t;
+}
+
+struct persist_tmpl *persist_restore(struct persist_table *pt,
+				     struct service *svc, uint32_t caddr,
+				     struct server *dest, uint64_t expires)
+{
+	struct persist_tmpl *t = tmpl_new(pt, svc, caddr, dest, 0);
+
+	if (!t)
+		return NULL;
+	list_unlink(&svc->plist, t);
+	t->expires = expires;
+	list_insert(&svc->plist, t);
+	return t;
+}
+
 struct persist_tmpl *persist_schedule(struct persist_table *pt,
 				      struct service *svc, const struct pkt *p,
 				      uint64_t now)

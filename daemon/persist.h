@@ -79,6 +79,18 @@ unsigned int persist_purge_dest(struct persist_table *pt,
  * the difference, as connection timeouts do on reload. */
 void persist_set_timeout(struct service *svc, uint64_t timeout_ms);
 
+/* The template of svc for caddr (already masked), or NULL. */
+struct persist_tmpl *persist_get(const struct persist_table *pt,
+				 const struct service *svc, uint32_t caddr);
+/*
+ * Re-creates a checkpointed template of svc for caddr (already masked),
+ * bound to dest and expiring at expires, kept in expiry order. NULL when
+ * the table is full; the caller checks for an existing one.
+ */
+struct persist_tmpl *persist_restore(struct persist_table *pt,
+				     struct service *svc, uint32_t caddr,
+				     struct server *dest, uint64_t expires);
+
 /*
  * Calls fn for every template of svc, oldest expiry first (for the
  * checkpoint and the control socket). fn must not add or remove

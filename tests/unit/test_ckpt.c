@@ -53,15 +53,24 @@ static void env_conf(struct env *e, unsigned n_web, unsigned n_svcs)
 	e->cfg.timeouts = to;
 }
 
-static struct env *env_new(unsigned n_web, unsigned n_svcs, uint32_t max)
+/* With persistence seconds on web (mask /32), if not 0. */
+static struct env *env_new_p(unsigned n_web, unsigned n_svcs, uint32_t max,
+			     unsigned persistence)
 {
 	struct env *e = calloc(1, sizeof(*e));
 
 	assert_non_null(e);
 	env_conf(e, n_web, n_svcs);
+	e->sc[0].persistence = persistence;
+	e->sc[0].persist_mask = 0xffffffff;
 	assert_int_equal(service_set_build(&e->svcs, &e->cfg), 0);
 	assert_int_equal(conn_table_init(&e->t, max, 7, &e->cfg.timeouts), 0);
 	return e;
+}
+
+static struct env *env_new(unsigned n_web, unsigned n_svcs, uint32_t max)
+{
+	return env_new_p(n_web, n_svcs, max, 0);
 }
 
 static void env_free(struct env *e)
@@ -77,6 +86,17 @@ static struct server *srv(struct env *e, unsigned svc, unsigned i)
 	return e->svcs.svcs[svc]->servers[i];
 }
 
+/* A SYN, and with established the rest of the handshake. */
+static void handshake(struct env *e, struct conn *c, bool established,
+		      uint64_t now)
+{
+	conn_update(&e->t, c, DIR_INPUT, 0x02, now); /* SYN */
+	if (established) {
+		conn_update(&e->t, c, DIR_OUTPUT, 0x12, now); /* SYN-ACK */
+		conn_update(&e->t, c, DIR_INPUT, 0x10, now);  /* ACK */
+	}
+}
+
 /* A TCP flow from 192.0.2.2:port walked to state by real packets. */
 static struct conn *tcp_flow(struct env *e, uint16_t port, unsigned server,
 			     bool established, uint64_t now)
@@ -86,11 +106,7 @@ static struct conn *tcp_flow(struct env *e, uint16_t port, unsigned server,
 				  srv(e, 0, server), FWD_NAT, now);
 
 	assert_non_null(c);
-	conn_update(&e->t, c, DIR_INPUT, 0x02, now); /* SYN */
-	if (established) {
-		conn_update(&e->t, c, DIR_OUTPUT, 0x12, now); /* SYN-ACK */
-		conn_update(&e->t, c, DIR_INPUT, 0x10, now);  /* ACK */
-	}
+	handshake(e, c, established, now);
 	return c;
 }
 
@@ -109,10 +125,10 @@ static struct conn *udp_flow(struct env *e, uint16_t port, unsigned server,
 static void encode(struct env *e, uint64_t now, uint64_t wall)
 {
 	free(e->buf);
-	e->buf = malloc(ckpt_size(e->t.count));
+	e->buf = malloc(ckpt_size(ckpt_entries(&e->t)));
 	assert_non_null(e->buf);
-	e->len = ckpt_encode(&e->t, now, wall, "test-1.0", e->buf);
-	assert_int_equal(e->len, ckpt_size(e->t.count));
+	e->len = ckpt_encode(&e->t, &e->svcs, now, wall, "test-1.0", e->buf);
+	assert_int_equal(e->len, ckpt_size(ckpt_entries(&e->t)));
 }
 
 /* The standard table: 2 established + 1 half-open TCP, 2 UDP flows. */
@@ -525,8 +541,9 @@ static void test_impossible_records(void **state)
 }
 
 /* Records out of expiry order (not what we write, but a valid file) still
- * give timeout lists ordered by expiry, and templates are counted. */
-static void test_order_and_templates(void **state)
+ * give timeout lists ordered by expiry; a template of a service without
+ * persistence is dropped. */
+static void test_order(void **state)
 {
 	struct env *b = env_new(3, 2, 100);
 	size_t len = ckpt_size(4);
@@ -560,7 +577,8 @@ static void test_order_and_templates(void **state)
 	assert_int_equal(ckpt_check(buf, len, &v, NULL, 0), CKPT_OK);
 	ckpt_restore(&v, &b->t, &b->svcs, 0, 0, &st);
 	assert_int_equal(st.restored, 3);
-	assert_int_equal(st.templates, 1);
+	assert_int_equal(st.templates, 0);
+	assert_int_equal(st.templates_dropped, 1);
 	for (struct conn *c = b->t.tl[CONN_TL_UDP].head; c; c = c->tl_next) {
 		assert_true(c->expires >= last);
 		last = c->expires;
@@ -572,6 +590,109 @@ static void test_order_and_templates(void **state)
 	assert_int_equal(conn_expire(&b->t, 150000), 1);
 	assert_int_equal(conn_expire(&b->t, 250000), 2);
 	free(buf);
+	env_free(b);
+}
+
+/* Client addr: its web template (rr's choice), and ports[] connections
+ * made under it, as the core does. */
+static struct persist_tmpl *persistent_client(struct env *e, const char *addr,
+					      const uint16_t *ports, unsigned n,
+					      uint64_t now)
+{
+	struct service *svc = e->svcs.svcs[0];
+	struct pkt p = {.saddr = ip4(addr)};
+	struct persist_tmpl *t = persist_schedule(&e->t.pt, svc, &p, now);
+
+	assert_non_null(t);
+	for (unsigned i = 0; i < n; i++) {
+		struct conn *c =
+		    conn_new(&e->t, IPPROTO_TCP, p.saddr, htons(ports[i]),
+			     svc->vip, svc->port, t->dest, FWD_NAT, now);
+
+		assert_non_null(c);
+		handshake(e, c, true, now);
+		c->ctl = t;
+		persist_bind(svc, t, now);
+	}
+	return t;
+}
+
+static struct persist_tmpl *tmpl_of(struct env *e, const char *addr)
+{
+	return persist_get(&e->t.pt, e->svcs.svcs[0], ip4(addr));
+}
+
+/* Templates come back with their server, lifetime and the connections
+ * they control; they steer the client's next connection; one whose time
+ * is up lives on while it controls connections, as in IPVS. */
+static void test_templates(void **state)
+{
+	static const uint16_t ports[2] = {40000, 40001};
+	struct env *a = env_new_p(3, 2, 100, 60), *b = env_new_p(3, 2, 100, 60);
+	struct service *svc = b->svcs.svcs[0];
+	struct persist_tmpl *ta, *tb;
+	struct pkt p = {.saddr = ip4("192.0.2.2")};
+	struct ckpt_view v;
+	struct ckpt_restore_stats st;
+
+	/* .2 on s1 with two connections; .3 on s2 with none */
+	ta = persistent_client(a, "192.0.2.2", ports, 2, 1000);
+	assert_ptr_equal(ta->dest, srv(a, 0, 0));
+	assert_ptr_equal(persistent_client(a, "192.0.2.3", NULL, 0, 2000)->dest,
+			 srv(a, 0, 1));
+	encode_checked(a, 6000, 0, &v);
+	assert_int_equal(v.hdr.count, 4);
+	ckpt_restore(&v, &b->t, &b->svcs, 7, 0, &st);
+	assert_int_equal(st.templates, 2);
+	assert_int_equal(st.restored, 2);
+	tb = tmpl_of(b, "192.0.2.2");
+	assert_non_null(tb);
+	assert_ptr_equal(tb->dest, srv(b, 0, 0));
+	assert_int_equal(tb->n_control, 2);
+	assert_int_equal(tb->expires, 7 + 61000 - 6000);
+	assert_ptr_equal(find(b, IPPROTO_TCP, 40000)->ctl, tb);
+	assert_ptr_equal(find(b, IPPROTO_TCP, 40001)->ctl, tb);
+	assert_int_equal(tmpl_of(b, "192.0.2.3")->n_control, 0);
+	assert_int_equal(tmpl_of(b, "192.0.2.3")->expires, 7 + 62000 - 6000);
+	/* the template, not rr (which would say s1), picks .3's server */
+	p.saddr = ip4("192.0.2.3");
+	assert_ptr_equal(persist_schedule(&b->t.pt, svc, &p, 100)->dest,
+			 srv(b, 0, 1));
+	env_free(b);
+
+	/* 70 s later both templates' time is up: .3's goes, .2's stays
+	 * while its connections live */
+	b = env_new_p(3, 2, 100, 60);
+	svc = b->svcs.svcs[0];
+	ckpt_restore(&v, &b->t, &b->svcs, 7, 70000, &st);
+	assert_int_equal(st.templates, 2);
+	assert_int_equal(persist_expire(&b->t.pt, svc, 7), 1);
+	assert_null(tmpl_of(b, "192.0.2.3"));
+	tb = tmpl_of(b, "192.0.2.2");
+	assert_non_null(tb);
+	assert_int_equal(tb->expires, 7 + 60000);
+	env_free(a);
+	env_free(b);
+}
+
+/* A service whose persistence is now off: its templates are dropped, its
+ * connections come back without one. */
+static void test_templates_persistence_off(void **state)
+{
+	static const uint16_t ports[1] = {40000};
+	struct env *a = env_new_p(3, 2, 100, 60), *b = env_new(3, 2, 100);
+	struct ckpt_view v;
+	struct ckpt_restore_stats st;
+
+	persistent_client(a, "192.0.2.2", ports, 1, 1000);
+	encode_checked(a, 1000, 0, &v);
+	ckpt_restore(&v, &b->t, &b->svcs, 0, 0, &st);
+	assert_int_equal(st.templates, 0);
+	assert_int_equal(st.templates_dropped, 1);
+	assert_int_equal(st.restored, 1);
+	assert_null(find(b, IPPROTO_TCP, 40000)->ctl);
+	assert_int_equal(b->t.pt.count, 0);
+	env_free(a);
 	env_free(b);
 }
 
@@ -590,7 +711,9 @@ int main(void)
 	    cmocka_unit_test(test_bad_header_fields),
 	    cmocka_unit_test(test_absurd_counts),
 	    cmocka_unit_test(test_impossible_records),
-	    cmocka_unit_test(test_order_and_templates),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_templates_persistence_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
