@@ -530,55 +530,85 @@ unsigned int fw_tables_existed(const struct fw *fw)
 	return bits;
 }
 
-/* The table an iptables-save "*name" line opens, or -1. */
-static int table_of(const char *line)
+int fw_handover_write(const struct fw *fw, int fd)
 {
-	for (int t = 0; t < FW_TABLE_LAST; t++) {
-		size_t n = strlen(table_names[t]);
+	int copy = dup(fd);
+	FILE *f = copy >= 0 ? fdopen(copy, "w") : NULL;
+	int rc = 0;
 
-		if (strncmp(line + 1, table_names[t], n) == 0 &&
-		    (line[n + 1] == '\n' || line[n + 1] == '\0'))
-			return t;
+	if (!f) {
+		if (copy >= 0)
+			close(copy);
+		return -1;
 	}
-	return -1;
+	for (unsigned int i = 0; i < fw->rules.n; i++)
+		if (fprintf(f, "%d %s\n", (int)fw->rules.v[i].table,
+			    fw->rules.v[i].spec) < 0)
+			rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* The rule list of fw_handover_write() into fw->rules. */
+static int read_handover(struct fw *fw, int fd)
+{
+	int copy = dup(fd);
+	FILE *f = copy >= 0 ? fdopen(copy, "r") : NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	if (!f) {
+		if (copy >= 0)
+			close(copy);
+		return -1;
+	}
+	rewind(f);
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+		int t = line[0] - '0';
+
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (n < 4 || t < 0 || t >= FW_TABLE_LAST || line[1] != ' ' ||
+		    strlen(line + 2) >= sizeof(fw->rules.v[0].spec))
+			rc = -1;
+		else
+			rc = rules_add(&fw->rules, (enum fw_table)t, line + 2);
+	}
+	free(line);
+	fclose(f);
+	return rc;
 }
 
 int fw_adopt(struct fw *fw, const char *chain, uint32_t mark,
-	     unsigned int tables_existed)
+	     unsigned int tables_existed, int rules_fd)
 {
-	char *all, prefix[64];
-	int t = -1;
+	bool hooked[FW_TABLE_LAST];
 
 	memset(fw, 0, sizeof(*fw));
 	snprintf(fw->chain, sizeof(fw->chain), "%s", chain);
 	fw->mark = mark;
-	for (int i = 0; i < FW_TABLE_LAST; i++)
-		fw->table_existed[i] = tables_existed & (1u << i);
-	all = save(NULL);
-	if (!all) {
-		log_err("iptables-save failed: cannot take over chain %s",
-			chain);
+	/* still hooked in? an operator may have flushed the tables */
+	if (fw_snapshot(fw, hooked) < 0)
 		return -1;
-	}
-	snprintf(prefix, sizeof(prefix), "-A %s ", chain);
-	for (char *line = all; line && *line;) {
-		char *nl = strchr(line, '\n');
-
-		if (nl)
-			*nl = '\0';
-		if (line[0] == '*')
-			t = table_of(line);
-		else if (t >= 0 && strncmp(line, prefix, strlen(prefix)) == 0 &&
-			 rules_add(&fw->rules, (enum fw_table)t,
-				   line + strlen(prefix)) < 0) {
-			log_err("iptables: out of memory");
-			free(all);
-			fw_rules_free(&fw->rules);
+	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		if (!hooked[t]) {
+			log_warn("iptables: chain %s is no longer hooked into "
+				 "table %s: installing it afresh",
+				 chain, table_names[t]);
 			return -1;
 		}
-		line = nl ? nl + 1 : NULL;
+		fw->table_existed[t] = tables_existed & (1u << t);
 	}
-	free(all);
+	if (read_handover(fw, rules_fd) < 0) {
+		log_err("iptables: the rule list handed over for chain %s is "
+			"unreadable: installing it afresh",
+			chain);
+		fw_rules_free(&fw->rules);
+		return -1;
+	}
 	fw->active = true;
 	log_info("iptables: chain %s taken over with %u rules", fw->chain,
 		 fw->rules.n);

@@ -46,15 +46,20 @@ void fw_rules_free(struct fw_rules *r);
 
 /* Installs the chains, one jump each, and cfg's rules. */
 int fw_start(struct fw *fw, const struct config *cfg);
+/* The installed rules, one "TABLE SPEC" line each, into fd (a memfd
+ * handed to the next image across execve()). Returns 0 or -1. */
+int fw_handover_write(const struct fw *fw, int fd);
 /*
  * Takes over the chain that a previous image of this process installed
- * and handed over across execve() (SIGUSR2): its rules are read back from
- * iptables-save, nothing is removed or re-created. tables_existed is what
- * fw_tables_existed() said in the previous image. Returns the number of
- * rules found, or -1.
+ * (SIGUSR2): the rule list is the one it handed over in rules_fd, exactly
+ * as it installed it, so a following fw_update() changes only what the
+ * configuration changed; nothing is removed or re-created. tables_existed
+ * is what fw_tables_existed() said in the previous image. Returns the
+ * number of rules, or -1 (logged) when the chain is no longer hooked in
+ * or the list is unreadable: then the caller installs afresh.
  */
 int fw_adopt(struct fw *fw, const char *chain, uint32_t mark,
-	     unsigned int tables_existed);
+	     unsigned int tables_existed, int rules_fd);
 /* Bit t set when table t existed before the daemon first started. */
 unsigned int fw_tables_existed(const struct fw *fw);
 /* Adds and deletes only the rules that differ from what is installed. */

@@ -242,16 +242,24 @@ static void on_est(struct ev_loop *loop, ev_timer *w, int revents)
 	service_set_est_sample(&d->svcs);
 }
 
+/* A memfd for the next image (close-on-exec until restart_exec()). */
+static int handover_memfd(const char *name)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		log_err("restart: memfd_create %s: %m", name);
+	return fd;
+}
+
 /* Puts a checkpoint of the table in a memfd for the next image. */
 static int table_memfd(struct daemon *d)
 {
 	struct ckpt_result r;
-	int fd = memfd_create("nfqlb-table", MFD_CLOEXEC);
+	int fd = handover_memfd("nfqlb-table");
 
-	if (fd < 0) {
-		log_err("restart: memfd_create: %m");
+	if (fd < 0)
 		return -1;
-	}
 	if (ckpt_fd_write(fd, "restart memfd", &d->ct, &d->svcs,
 			  queue_clock_ms(), &r) < 0) {
 		close(fd);
@@ -263,6 +271,19 @@ static int table_memfd(struct daemon *d)
 	return fd;
 }
 
+/* The installed iptables rules, for the next image to adopt as they are. */
+static int fw_memfd(struct daemon *d)
+{
+	int fd = handover_memfd("nfqlb-fw");
+
+	if (fd >= 0 && fw_handover_write(&d->fw, fd) < 0) {
+		log_err("restart: writing the rule list: %m");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /*
  * SIGUSR2: re-execute with the queue socket, the table and the rules
  * handed over (restart.h). From queue_stop() on, packets wait in the
@@ -271,7 +292,7 @@ static int table_memfd(struct daemon *d)
  */
 static void restart(struct daemon *d)
 {
-	struct handover h = {.queue_fd = -1, .table_fd = -1};
+	struct handover h = {.queue_fd = -1, .table_fd = -1, .fw_fd = -1};
 	struct config nc;
 	char err[256];
 
@@ -282,16 +303,21 @@ static void restart(struct daemon *d)
 	queue_stop(&d->q, d->loop);
 	ckpt_writer_stop(&d->ckw, false);
 	h.table_fd = table_memfd(d);
-	if (h.table_fd >= 0) {
+	h.fw_active = d->cfg.fw_manage && d->fw.active;
+	if (h.fw_active)
+		h.fw_fd = fw_memfd(d);
+	if (h.table_fd >= 0 && (!h.fw_active || h.fw_fd >= 0)) {
 		h.queue_fd = queue_fd(&d->q);
 		h.queue_num = d->q.queue_num;
-		h.fw_active = d->cfg.fw_manage && d->fw.active;
 		snprintf(h.fw_chain, sizeof(h.fw_chain), "%s", d->fw.chain);
 		h.fw_mark = d->fw.mark;
 		h.fw_tables_existed = fw_tables_existed(&d->fw);
 		restart_exec(&h); /* returns only on failure */
-		close(h.table_fd);
 	}
+	if (h.table_fd >= 0)
+		close(h.table_fd);
+	if (h.fw_fd >= 0)
+		close(h.fw_fd);
 	log_err("restart failed: this image goes on");
 	queue_start(&d->q, d->loop);
 	ckpt_writer_configure(&d->ckw, d->cfg.ckpt_file, d->cfg.ckpt_interval);
@@ -502,8 +528,13 @@ static int start_queue(struct daemon *d, const struct handover *h)
  * difference; or installed from scratch. */
 static int start_fw(struct daemon *d, const struct handover *h)
 {
-	if (h->fw_active && fw_adopt(&d->fw, h->fw_chain, h->fw_mark,
-				     h->fw_tables_existed) >= 0) {
+	int adopted = h->fw_active ? fw_adopt(&d->fw, h->fw_chain, h->fw_mark,
+					      h->fw_tables_existed, h->fw_fd)
+				   : -1;
+
+	if (h->fw_fd >= 0)
+		close(h->fw_fd);
+	if (adopted >= 0) {
 		if (d->cfg.fw_manage &&
 		    strcmp(h->fw_chain, d->cfg.fw_chain) == 0 &&
 		    h->fw_mark == d->cfg.fw_mark)

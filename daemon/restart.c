@@ -3,7 +3,7 @@
  *
  * The handover travels in one environment variable of comma-separated
  * key=value pairs, e.g.
- *   NFQLB_HANDOVER=queue_fd=5,queue=0,table_fd=7,fw=1,chain=NFQLB,
+ *   NFQLB_HANDOVER=queue_fd=5,queue=0,table_fd=7,fw=1,fw_fd=8,chain=NFQLB,
  *                  mark=0x10000000,tables=0x7
  * Every key is required; the next image refuses anything else (and then
  * starts as from scratch: it binds the queue anew, restores from the
@@ -69,6 +69,7 @@ enum handover_key {
 	K_QUEUE,
 	K_TABLE_FD,
 	K_FW,
+	K_FW_FD,
 	K_CHAIN,
 	K_MARK,
 	K_TABLES,
@@ -78,15 +79,16 @@ enum handover_key {
 static const char *const key_names[K_LAST] = {
     [K_QUEUE_FD] = "queue_fd", [K_QUEUE] = "queue",
     [K_TABLE_FD] = "table_fd", [K_FW] = "fw",
-    [K_CHAIN] = "chain",       [K_MARK] = "mark",
-    [K_TABLES] = "tables",
+    [K_FW_FD] = "fw_fd",       [K_CHAIN] = "chain",
+    [K_MARK] = "mark",	       [K_TABLES] = "tables",
 };
 
 /* Largest value of each numeric key; fds may also be -1 (none). */
 static const long long key_max[K_LAST] = {
     [K_QUEUE_FD] = INT_MAX, [K_QUEUE] = UINT16_MAX,
     [K_TABLE_FD] = INT_MAX, [K_FW] = 1,
-    [K_MARK] = UINT32_MAX,  [K_TABLES] = 255,
+    [K_FW_FD] = INT_MAX,    [K_MARK] = UINT32_MAX,
+    [K_TABLES] = 255,
 };
 
 /* One "key=value" into h; returns the key, or -1. */
@@ -111,7 +113,7 @@ static int parse_pair(struct handover *h, const char *key, const char *val)
 	errno = 0;
 	v = strtoll(val, &end, 0);
 	if (errno || *end || end == val || v > key_max[k] ||
-	    v < (k == K_QUEUE_FD || k == K_TABLE_FD ? -1 : 0))
+	    v < (k == K_QUEUE_FD || k == K_TABLE_FD || k == K_FW_FD ? -1 : 0))
 		return -1;
 	switch (k) {
 	case K_QUEUE_FD:
@@ -125,6 +127,9 @@ static int parse_pair(struct handover *h, const char *key, const char *val)
 		break;
 	case K_FW:
 		h->fw_active = v;
+		break;
+	case K_FW_FD:
+		h->fw_fd = (int)v;
 		break;
 	case K_MARK:
 		h->fw_mark = (uint32_t)v;
@@ -144,7 +149,7 @@ int restart_handover_get(struct handover *h)
 	int rc = 1;
 
 	memset(h, 0, sizeof(*h));
-	h->queue_fd = h->table_fd = -1;
+	h->queue_fd = h->table_fd = h->fw_fd = -1;
 	if (!env)
 		return 0;
 	copy = strdup(env);
@@ -175,7 +180,7 @@ int restart_handover_get(struct handover *h)
 		log_err("%s is malformed; starting without a handover",
 			RESTART_ENV);
 		memset(h, 0, sizeof(*h));
-		h->queue_fd = h->table_fd = -1;
+		h->queue_fd = h->table_fd = h->fw_fd = -1;
 	}
 	return rc;
 }
@@ -192,13 +197,13 @@ static int set_cloexec(int fd, bool on)
 
 int restart_handover_env(const struct handover *h, char *buf, size_t size)
 {
-	int n =
-	    snprintf(buf, size,
-		     "queue_fd=%d,queue=%u,table_fd=%d,fw=%d,chain=%s,"
-		     "mark=0x%" PRIx32 ",tables=0x%x",
-		     h->queue_fd, h->queue_num, h->table_fd,
-		     h->fw_active ? 1 : 0, h->fw_chain[0] ? h->fw_chain : "-",
-		     h->fw_mark, h->fw_tables_existed);
+	int n = snprintf(
+	    buf, size,
+	    "queue_fd=%d,queue=%u,table_fd=%d,fw=%d,fw_fd=%d,chain=%s,"
+	    "mark=0x%" PRIx32 ",tables=0x%x",
+	    h->queue_fd, h->queue_num, h->table_fd, h->fw_active ? 1 : 0,
+	    h->fw_fd, h->fw_chain[0] ? h->fw_chain : "-", h->fw_mark,
+	    h->fw_tables_existed);
 
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
@@ -218,7 +223,8 @@ int restart_exec(const struct handover *h)
 		return -1;
 	}
 	if ((h->queue_fd >= 0 && set_cloexec(h->queue_fd, false) < 0) ||
-	    (h->table_fd >= 0 && set_cloexec(h->table_fd, false) < 0)) {
+	    (h->table_fd >= 0 && set_cloexec(h->table_fd, false) < 0) ||
+	    (h->fw_fd >= 0 && set_cloexec(h->fw_fd, false) < 0)) {
 		log_err("restart: making the handed-over fds inheritable: %m");
 		goto undo;
 	}
@@ -235,5 +241,7 @@ undo:
 		set_cloexec(h->queue_fd, true);
 	if (h->table_fd >= 0)
 		set_cloexec(h->table_fd, true);
+	if (h->fw_fd >= 0)
+		set_cloexec(h->fw_fd, true);
 	return -1;
 }

@@ -3,7 +3,8 @@
  * the daemon re-executes its binary with the same PID and hands the next
  * image what must not stop existing in between: the bound NFQUEUE socket
  * (packets wait in it), the connection table (a checkpoint in a memfd),
- * and the iptables chain (left in place, adopted by the next image).
+ * and the iptables chain (left in place, adopted by the next image, which
+ * gets the exact rule list in a second memfd).
  *
  * For the control socket (issue 6): restart_request() asks for the same
  * as SIGUSR2; the re-execution happens from the event loop right after.
@@ -25,6 +26,7 @@ struct handover {
 	uint16_t queue_num; /* the queue it is bound to */
 	int table_fd;	    /* memfd with a checkpoint of the table; -1 */
 	bool fw_active;	    /* our chain is installed: adopt it */
+	int fw_fd;	    /* memfd with its rules (fw_handover_write); -1 */
 	char fw_chain[CONFIG_CHAIN_MAX];
 	uint32_t fw_mark;
 	unsigned int fw_tables_existed; /* fw_tables_existed() bits */

@@ -12,6 +12,7 @@ static const struct handover sample = {
     .queue_num = 7,
     .table_fd = 9,
     .fw_active = true,
+    .fw_fd = 11,
     .fw_chain = "NFQLB",
     .fw_mark = 0x10000000,
     .fw_tables_existed = 0x5,
@@ -21,6 +22,7 @@ static void assert_nothing(const struct handover *h)
 {
 	assert_int_equal(h->queue_fd, -1);
 	assert_int_equal(h->table_fd, -1);
+	assert_int_equal(h->fw_fd, -1);
 	assert_false(h->fw_active);
 }
 
@@ -47,6 +49,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(h.queue_num, 7);
 	assert_int_equal(h.table_fd, 9);
 	assert_true(h.fw_active);
+	assert_int_equal(h.fw_fd, 11);
 	assert_string_equal(h.fw_chain, "NFQLB");
 	assert_int_equal(h.fw_mark, 0x10000000);
 	assert_int_equal(h.fw_tables_existed, 0x5);
@@ -55,11 +58,13 @@ static void test_round_trip(void **state)
 	h.fw_active = false;
 	h.fw_chain[0] = '\0';
 	h.queue_fd = -1;
+	h.fw_fd = -1;
 	assert_int_equal(restart_handover_env(&h, env, sizeof(env)), 0);
 	setenv(RESTART_ENV, env, 1);
 	assert_int_equal(restart_handover_get(&h), 1);
 	assert_false(h.fw_active);
 	assert_int_equal(h.queue_fd, -1);
+	assert_int_equal(h.fw_fd, -1);
 	assert_int_equal(h.table_fd, 9);
 	/* a buffer too small is refused, never cut */
 	assert_int_equal(restart_handover_env(&sample, env, 20), -1);
@@ -70,24 +75,38 @@ static void test_malformed(void **state)
 	static const char *const bad[] = {
 	    "",
 	    "queue_fd=5",
-	    "queue_fd=5,queue=0,table_fd=6,fw=1,chain=NFQLB,mark=1",
-	    "queue_fd=5,queue=0,table_fd=6,fw=1,chain=NFQLB,mark=1,tables=0,"
+	    "queue_fd=5,queue=0,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark=1",
+	    "queue_fd=5,queue=0,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark=1,"
+	    "tables=0,"
 	    "extra=1",
-	    "queue_fd=x,queue=0,table_fd=6,fw=1,chain=NFQLB,mark=1,tables=0",
-	    "queue_fd=5,queue=70000,table_fd=6,fw=1,chain=NFQLB,mark=1,"
+	    "queue_fd=x,queue=0,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark=1,"
 	    "tables=0",
-	    "queue_fd=5,queue=0,table_fd=6,fw=2,chain=NFQLB,mark=1,tables=0",
-	    "queue_fd=5,queue=0,table_fd=6,fw=1,chain=,mark=1,tables=0",
-	    "queue_fd=5,queue=0,table_fd=6,fw=1,"
+	    "queue_fd=5,queue=70000,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark="
+	    "1,"
+	    "tables=0",
+	    "queue_fd=5,queue=0,table_fd=6,fw=2,fw_fd=11,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=5,queue=0,table_fd=6,fw=1,fw_fd=11,chain=,mark=1,tables="
+	    "0",
+	    "queue_fd=5,queue=0,table_fd=6,fw=1,fw_fd=11,"
 	    "chain=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123,mark=1,tables=0",
-	    "queue_fd=5,queue=0,table_fd=6,fw=1,chain=NFQLB,mark=1,tables=256",
-	    "queue_fd=5 queue=0,table_fd=6,fw=1,chain=NFQLB,mark=1,tables=0",
-	    "queue_fd=-2,queue=0,table_fd=6,fw=1,chain=NFQLB,mark=1,tables=0",
-	    "queue_fd=5,queue=-1,table_fd=6,fw=1,chain=NFQLB,mark=1,tables=0",
-	    "queue_fd=5,queue_fd=5,table_fd=6,fw=1,chain=NFQLB,mark=1,tables=0",
-	    "queue_fd=5,queue=0,table_fd=6,fw=1,chain=NFQLB,mark=0x100000000,"
+	    "queue_fd=5,queue=0,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark=1,"
+	    "tables=256",
+	    "queue_fd=5 "
+	    "queue=0,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark=1,tables=0",
+	    "queue_fd=-2,queue=0,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark=1,"
 	    "tables=0",
-	    "queue_fd=5,queue=0,table_fd,fw=1,chain=NFQLB,mark=1,tables=0",
+	    "queue_fd=5,queue=-1,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=5,queue_fd=5,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=5,queue=0,table_fd=6,fw=1,fw_fd=11,chain=NFQLB,mark="
+	    "0x100000000,"
+	    "tables=0",
+	    "queue_fd=5,queue=0,table_fd,fw=1,fw_fd=11,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=5,queue=0,table_fd=6,fw=1,fw_fd=-2,chain=NFQLB,mark=1,"
+	    "tables=0",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
