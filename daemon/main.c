@@ -285,6 +285,29 @@ static int fw_memfd(struct daemon *d)
 }
 
 /*
+ * Whether a re-execution may start: the new image starts with the
+ * configuration file, so it must load. An image that dropped to
+ * daemon.user would re-execute unprivileged, with its root-owned control
+ * socket and state to take over: that is not built yet, so refused.
+ */
+static int restart_check(struct daemon *d, char *err, size_t size)
+{
+	struct config nc;
+
+	if (d->cfg.user) {
+		snprintf(err, size,
+			 "hitless restart is not supported with daemon.user "
+			 "yet: stop and start the daemon instead");
+		log_err("restart refused: %s", err);
+		return -1;
+	}
+	if (load_logged(d->cfg.path, &nc, "restart", err, size) < 0)
+		return -1;
+	config_free(&nc);
+	return 0;
+}
+
+/*
  * SIGUSR2: re-execute with the queue socket, the table and the rules
  * handed over (restart.h). From queue_stop() on, packets wait in the
  * socket; the rules never leave, so none meets the host's own stack. A
@@ -293,12 +316,10 @@ static int fw_memfd(struct daemon *d)
 static void restart(struct daemon *d)
 {
 	struct handover h = {.queue_fd = -1, .table_fd = -1, .fw_fd = -1};
-	struct config nc;
 	char err[256];
 
-	if (load_logged(d->cfg.path, &nc, "restart", err, sizeof(err)) < 0)
+	if (restart_check(d, err, sizeof(err)) < 0)
 		return;
-	config_free(&nc);
 	notify_send("RELOADING=1\nSTATUS=re-executing");
 	queue_stop(&d->q, d->loop);
 	ckpt_writer_stop(&d->ckw, false);
@@ -462,12 +483,8 @@ static void ctl_cancel(void *arg, void *token)
  * this reply. */
 static int ctl_restart(void *arg, char *err, size_t size)
 {
-	struct daemon *d = arg;
-	struct config nc;
-
-	if (load_logged(d->cfg.path, &nc, "restart", err, size) < 0)
+	if (restart_check(arg, err, size) < 0)
 		return -1;
-	config_free(&nc);
 	restart_request();
 	return 0;
 }

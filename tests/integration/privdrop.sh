@@ -3,7 +3,8 @@
 # (nobody here) with CAP_NET_ADMIN and CAP_NET_RAW only, and still does its
 # whole job: it balances, nfqlbctl talks to it, a reload adds a service
 # (its iptables-restore child runs as that user with the two capabilities
-# as ambient ones), and on SIGTERM it removes its rules and tables.
+# as ambient ones), SIGUSR2 is refused (not built for daemon.user yet),
+# and on SIGTERM it removes its rules and tables.
 # -t refuses an unknown user and root.
 # shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
 source "$(dirname "$0")/../lib/topo.sh"
@@ -75,6 +76,16 @@ in_director iptables -t raw -S NFQLB | grep -q -- "--dport 53" ||
 reply=$(in_client "$PY" "$LIB/udpclient.py" "$VIP" 53 --count 3 --base-port 45000)
 [[ $(grep -c "^$VIP:53 s[123]:" <<<"$reply") == 3 ]] || fail "the service added by the reload does not balance: $reply"
 log "reload as $USER_NAME: the dns service's rules added, UDP balanced"
+
+# SIGUSR2 (hitless restart) is not built for daemon.user: refused, logged,
+# and the daemon goes on balancing.
+mark=$(wc -l <"$NFQLB_LOG")
+kill -USR2 "$NFQLB_PID"
+usr2_refused() { tail -n +"$((mark + 1))" "$NFQLB_LOG" | grep -q "restart refused: hitless restart is not supported with daemon.user yet"; }
+wait_until 5 usr2_refused || fail "no refusal of SIGUSR2 under daemon.user"
+nfqlb_alive || fail "nfqlb died on SIGUSR2 under daemon.user"
+http_requests 3 >"$TMP/bodies.usr2"
+assert_counts "$TMP/bodies.usr2" "s1=1 s2=1 s3=1"
 
 stop_nfqlb
 [[ $(ipt_snapshot "$NS_DIRECTOR") == "$snap_before" ]] ||
