@@ -46,7 +46,7 @@ wait_until 5 ckpt_holds 4 ||
 # on request: the reply comes when the file is there
 rm -f "$CKPT"
 out=$(ctl checkpoint) || fail "nfqlbctl checkpoint failed: $out"
-[[ $out == "checkpoint $CKPT: "[0-9]*" connections, "[0-9]*" bytes, "*" ms" ]] ||
+[[ $out == "checkpoint $CKPT: "[0-9]*" connections, "[0-9]*" persistence templates, "[0-9]*" bytes, "*" ms" ]] ||
 	fail "nfqlbctl checkpoint said '$out'"
 [[ -s $CKPT ]] || fail "nfqlbctl checkpoint returned before $CKPT was written"
 n=$(ctl --json checkpoint | "$PY" -c 'import json, sys

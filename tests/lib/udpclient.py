@@ -20,10 +20,12 @@ def main():
     ap.add_argument("--count", type=int, default=9)
     ap.add_argument("--base-port", type=int, default=41000)
     ap.add_argument("--timeout", type=float, default=3.0)
+    ap.add_argument("--source", default="0.0.0.0",
+                    help="local address to send from (default: any)")
     args = ap.parse_args()
     for i in range(args.count):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("0.0.0.0", args.base_port + i))
+        s.bind((args.source, args.base_port + i))
         s.connect((args.host, args.port))
         s.settimeout(args.timeout)
         payload = f"ping{i}"
