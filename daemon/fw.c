@@ -57,6 +57,13 @@ static const char *const hook_chains[FW_TABLE_LAST] = {
     [FW_MANGLE_PRE] = "PREROUTING",
 };
 
+/* Our chains' names: chain, and chain_fwm for FW_MANGLE_PRE. */
+static void set_chains(struct fw *fw, const char *chain)
+{
+	snprintf(fw->chain, sizeof(fw->chain), "%s", chain);
+	snprintf(fw->chain_fwm, sizeof(fw->chain_fwm), "%.24s_FWM", chain);
+}
+
 /* Our chain in slot t. */
 static const char *slot_chain(const struct fw *fw, int t)
 {
@@ -502,9 +509,7 @@ int fw_start(struct fw *fw, const struct config *cfg)
 	int n;
 
 	memset(fw, 0, sizeof(*fw));
-	snprintf(fw->chain, sizeof(fw->chain), "%s", cfg->fw_chain);
-	snprintf(fw->chain_fwm, sizeof(fw->chain_fwm), "%.24s_FWM",
-		 cfg->fw_chain);
+	set_chains(fw, cfg->fw_chain);
 	fw->mark = cfg->fw_mark;
 	if (fw_snapshot(fw, stale) < 0)
 		return -1;
@@ -542,7 +547,8 @@ int fw_handover_write(const struct fw *fw, int fd)
 		return -1;
 	}
 	for (unsigned int i = 0; i < fw->rules.n; i++)
-		if (fprintf(f, "%d %s\n", (int)fw->rules.v[i].table,
+		if (fprintf(f, "%d %d %s\n", (int)fw->rules.v[i].table,
+			    fw->rules.v[i].first ? 1 : 0,
 			    fw->rules.v[i].spec) < 0)
 			rc = -1;
 	if (fclose(f) != 0)
@@ -566,16 +572,21 @@ static int read_handover(struct fw *fw, int fd)
 		return -1;
 	}
 	rewind(f);
+	/* "TABLE FIRST SPEC": digits, as fw_handover_write() puts them */
 	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
 		int t = line[0] - '0';
 
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
-		if (n < 4 || t < 0 || t >= FW_TABLE_LAST || line[1] != ' ' ||
-		    strlen(line + 2) >= sizeof(fw->rules.v[0].spec))
+		if (n < 6 || t < 0 || t >= FW_TABLE_LAST || line[1] != ' ' ||
+		    (line[2] != '0' && line[2] != '1') || line[3] != ' ' ||
+		    strlen(line + 4) >= sizeof(fw->rules.v[0].spec))
 			rc = -1;
+		else if (line[2] == '1')
+			rc = rules_add_first(&fw->rules, (enum fw_table)t,
+					     line + 4);
 		else
-			rc = rules_add(&fw->rules, (enum fw_table)t, line + 2);
+			rc = rules_add(&fw->rules, (enum fw_table)t, line + 4);
 	}
 	free(line);
 	fclose(f);
@@ -588,7 +599,7 @@ int fw_adopt(struct fw *fw, const char *chain, uint32_t mark,
 	bool hooked[FW_TABLE_LAST];
 
 	memset(fw, 0, sizeof(*fw));
-	snprintf(fw->chain, sizeof(fw->chain), "%s", chain);
+	set_chains(fw, chain);
 	fw->mark = mark;
 	/* still hooked in? an operator may have flushed the tables */
 	if (fw_snapshot(fw, hooked) < 0)

@@ -46,7 +46,7 @@ void fw_rules_free(struct fw_rules *r);
 
 /* Installs the chains, one jump each, and cfg's rules. */
 int fw_start(struct fw *fw, const struct config *cfg);
-/* The installed rules, one "TABLE SPEC" line each, into fd (a memfd
+/* The installed rules, one "TABLE FIRST SPEC" line each, into fd (a memfd
  * handed to the next image across execve()). Returns 0 or -1. */
 int fw_handover_write(const struct fw *fw, int fd);
 /*

@@ -696,6 +696,49 @@ static void test_templates_persistence_off(void **state)
 	env_free(b);
 }
 
+/* A firewall-mark service (no VIP, servers that keep the client's port):
+ * its flows and templates are found again by mark, and a flow's server by
+ * address with port 0. */
+static void test_fwmark(void **state)
+{
+	static const uint16_t ports[1] = {40000};
+	struct env *e[2];
+	struct ckpt_view v;
+	struct ckpt_restore_stats st;
+	struct conn *c;
+
+	for (int k = 0; k < 2; k++) {
+		e[k] = calloc(1, sizeof(*e[k]));
+		assert_non_null(e[k]);
+		env_conf(e[k], 3, 1);
+		e[k]->sc[0].fwmark = 5;
+		e[k]->sc[0].vip = 0;
+		e[k]->sc[0].port = 0;
+		e[k]->sc[0].persistence = 60;
+		e[k]->sc[0].persist_mask = 0xffffffff;
+		for (int i = 0; i < 3; i++)
+			e[k]->web_srv[i].port = 0;
+		assert_int_equal(service_set_build(&e[k]->svcs, &e[k]->cfg), 0);
+		assert_int_equal(conn_table_init(&e[k]->t, 100, 7, &to), 0);
+	}
+	persistent_client(e[0], "192.0.2.2", ports, 1, 1000);
+	c = conn_in_get(&e[0]->t, IPPROTO_TCP, ip4("192.0.2.2"), htons(40000),
+			0, 0);
+	assert_non_null(c);
+	encode_checked(e[0], 1000, 0, &v);
+	ckpt_restore(&v, &e[1]->t, &e[1]->svcs, 0, 0, &st);
+	assert_int_equal(st.templates, 1);
+	assert_int_equal(st.restored, 1);
+	c = conn_in_get(&e[1]->t, IPPROTO_TCP, ip4("192.0.2.2"), htons(40000),
+			0, 0);
+	assert_non_null(c);
+	assert_ptr_equal(c->dest, srv(e[1], 0, 0));
+	assert_non_null(c->ctl);
+	assert_int_equal(c->ctl->n_control, 1);
+	env_free(e[0]);
+	env_free(e[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +757,7 @@ int main(void)
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_templates_persistence_off),
+	    cmocka_unit_test(test_fwmark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
