@@ -87,7 +87,8 @@ static void fix_crcs(uint8_t *buf, size_t len)
 static uint32_t sum_stats(const struct ckpt_restore_stats *st)
 {
 	return st->restored + st->expired + st->no_service + st->no_server +
-	       st->duplicate + st->table_full + st->templates;
+	       st->duplicate + st->table_full + st->templates +
+	       st->templates_dropped;
 }
 
 /* Restores v into a fresh table: checks the accounting, returns the
@@ -108,19 +109,21 @@ static void restore(const struct ckpt_view *v, struct conn_table *t,
 static void roundtrip(struct conn_table *t, const struct service_set *set,
 		      uint64_t now, uint64_t wall)
 {
-	static uint8_t out[CKPT_HDR_LEN + TABLE_MAX * CKPT_REC_LEN];
+	/* connections and as many persistence templates at most */
+	static uint8_t out[CKPT_HDR_LEN + 2 * TABLE_MAX * CKPT_REC_LEN];
 	struct ckpt_restore_stats st;
 	struct conn_table t2;
 	struct ckpt_view v;
 	size_t n;
 
-	check(ckpt_size(t->count) <= sizeof(out));
-	n = ckpt_encode(t, now, wall, "fuzz", out);
-	check(n == ckpt_size(t->count));
+	check(ckpt_size(ckpt_entries(t)) <= sizeof(out));
+	n = ckpt_encode(t, set, now, wall, "fuzz", out);
+	check(n == ckpt_size(ckpt_entries(t)));
 	check(ckpt_check(out, n, &v, NULL, 0) == CKPT_OK);
-	check(v.hdr.count == t->count);
+	check(v.hdr.count == ckpt_entries(t));
 	restore(&v, &t2, set, now, wall, &st);
-	check(st.restored + st.expired == v.hdr.count);
+	check(st.restored + st.expired + st.templates == v.hdr.count);
+	check(st.templates == t->pt.count);
 	conn_table_destroy(&t2);
 }
 
