@@ -27,18 +27,7 @@ N=30
 
 topo_up 3
 for i in 1 2 3; do start_http_server "$i" 8080; done
-write_conf "$TMP/nfqlb.conf" <<EOF
-services = (
-  {
-    name = "web";
-    protocol = "tcp";
-    vip = "$VIP"; port = 80;
-    scheduler = "rr";
-    forward = "nat";
-    $(servers_conf 8080 1 1 1)
-  }
-);
-EOF
+single_service web tcp 80 rr nat 8080 1 1 1 | write_conf "$TMP/nfqlb.conf"
 sed -i 's|^  log_level = "debug";|&\n  metrics_listen = "127.0.0.1:9469";|' "$TMP/nfqlb.conf"
 
 # ---- a. no daemon, unknown command

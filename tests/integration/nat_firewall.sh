@@ -48,18 +48,7 @@ assert_rules_unchanged() {
 topo_up 3
 for i in 1 2 3; do start_http_server "$i" 8080; done
 
-write_conf "$TMP/nfqlb.conf" <<EOF
-services = (
-  {
-    name = "web";
-    protocol = "tcp";
-    vip = "$VIP"; port = 80;
-    scheduler = "rr";
-    forward = "nat";
-    $(servers_conf 8080 1 1 1)
-  }
-);
-EOF
+single_service web tcp 80 rr nat 8080 1 1 1 | write_conf "$TMP/nfqlb.conf"
 
 log "phase 0: no firewall at all, iptables.manage = true"
 ipt_snapshot "$NS_DIRECTOR" >"$TMP/rules.before"

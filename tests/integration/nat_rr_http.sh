@@ -14,18 +14,7 @@ source "$(dirname "$0")/../lib/topo.sh"
 topo_up 3
 for i in 1 2 3; do start_http_server "$i" 8080; done
 
-write_conf "$TMP/nfqlb.conf" <<EOF
-services = (
-  {
-    name = "web";
-    protocol = "tcp";
-    vip = "$VIP"; port = 80;
-    scheduler = "rr";
-    forward = "nat";
-    $(servers_conf 8080 1 1 1)
-  }
-);
-EOF
+single_service web tcp 80 rr nat 8080 1 1 1 | write_conf "$TMP/nfqlb.conf"
 start_nfqlb "$TMP/nfqlb.conf"
 
 for mode in on off; do

@@ -14,18 +14,7 @@ source "$(dirname "$0")/../lib/topo.sh"
 topo_up 3
 for i in 1 2 3; do start_udp_echo "$i" 5353; done
 
-write_conf "$TMP/nfqlb.conf" <<EOF
-services = (
-  {
-    name = "dns";
-    protocol = "udp";
-    vip = "$VIP"; port = 53;
-    scheduler = "rr";
-    forward = "nat";
-    $(servers_conf 5353 1 1 1)
-  }
-);
-EOF
+single_service dns udp 53 rr nat 5353 1 1 1 | write_conf "$TMP/nfqlb.conf"
 start_nfqlb "$TMP/nfqlb.conf"
 
 in_client "$PY" "$LIB/udpclient.py" "$VIP" 53 --count 9 --base-port 41000 >"$TMP/replies"

@@ -13,18 +13,7 @@ source "$(dirname "$0")/../lib/topo.sh"
 topo_up 3
 for i in 1 2 3; do start_http_server "$i" 8080; done
 
-write_conf "$TMP/nfqlb.conf" <<EOF
-services = (
-  {
-    name = "web";
-    protocol = "tcp";
-    vip = "$VIP"; port = 80;
-    scheduler = "wrr";
-    forward = "nat";
-    $(servers_conf 8080 3 1 0)
-  }
-);
-EOF
+single_service web tcp 80 wrr nat 8080 3 1 0 | write_conf "$TMP/nfqlb.conf"
 start_nfqlb "$TMP/nfqlb.conf"
 
 http_requests 40 >"$TMP/bodies"
