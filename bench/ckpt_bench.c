@@ -26,54 +26,8 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "flows.h"
 #include "service.h"
-
-#define N_SERVERS 16
-
-static const struct timeouts_conf to = {900, 120, 60, 300};
-
-static int build_services(struct service_set *set, struct config *cfg,
-			  struct service_conf *sc, struct server_conf *srv)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	memset(sc, 0, sizeof(*sc));
-	for (unsigned i = 0; i < N_SERVERS; i++)
-		srv[i] =
-		    (struct server_conf){.addr = htonl(0xc6336400 + 11 + i),
-					 .port = 8080,
-					 .weight = 1};
-	snprintf(sc->name, sizeof(sc->name), "web");
-	sc->proto = IPPROTO_TCP;
-	sc->vip = htonl(0xcb00710a); /* 203.0.113.10 */
-	sc->port = 80;
-	snprintf(sc->scheduler, sizeof(sc->scheduler), "rr");
-	sc->servers = srv;
-	sc->n_servers = N_SERVERS;
-	cfg->services = sc;
-	cfg->n_services = 1;
-	cfg->timeouts = to;
-	return service_set_build(set, cfg);
-}
-
-/* n established flows from 10.0.0.0/8-style clients, spread over time. */
-static int fill(struct conn_table *t, const struct service_set *set, uint32_t n)
-{
-	const struct service *svc = set->svcs[0];
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct conn *c = conn_new(
-		    t, IPPROTO_TCP, htonl(0x0a000000 + i / 50000),
-		    htons((uint16_t)(10000 + i % 50000)), svc->vip, svc->port,
-		    svc->servers[i % svc->n_servers], FWD_NAT, i / 1000);
-
-		if (!c)
-			return -1;
-		conn_update(t, c, DIR_INPUT, 0x02, i / 1000);
-		conn_update(t, c, DIR_OUTPUT, 0x12, i / 1000);
-		conn_update(t, c, DIR_INPUT, 0x10, i / 1000);
-	}
-	return 0;
-}
 
 static double ms(uint64_t us)
 {
@@ -82,10 +36,7 @@ static double ms(uint64_t us)
 
 static int bench(const char *dir, uint32_t n)
 {
-	struct service_set set;
-	struct config cfg;
-	struct service_conf sc;
-	struct server_conf srv[N_SERVERS];
+	struct flows_service fs;
 	struct conn_table t, t2;
 	struct ckpt_result r;
 	char path[4096];
@@ -95,14 +46,15 @@ static int bench(const char *dir, uint32_t n)
 
 	snprintf(path, sizeof(path), "%s/ckpt_bench.%d.ckpt", dir,
 		 (int)getpid());
-	if (build_services(&set, &cfg, &sc, srv) < 0 ||
-	    conn_table_init(&t, n, 1, &to) < 0 ||
-	    conn_table_init(&t2, n, 2, &to) < 0 || fill(&t, &set, n) < 0) {
+	if (flows_services(&fs) < 0 ||
+	    conn_table_init(&t, n, 1, &flows_timeouts) < 0 ||
+	    conn_table_init(&t2, n, 2, &flows_timeouts) < 0 ||
+	    flows_fill(&t, &fs, n) < 0) {
 		fprintf(stderr, "ckpt_bench: out of memory for %u entries\n",
 			n);
 		return -1;
 	}
-	if (ckpt_file_write(path, &t, &set, n / 1000, &r) < 0)
+	if (ckpt_file_write(path, &t, &fs.set, n / 1000, &r) < 0)
 		return -1;
 
 	/* what the event loop pays to hand the work to a child */
@@ -117,7 +69,7 @@ static int bench(const char *dir, uint32_t n)
 	}
 
 	t0 = ckpt_mono_us();
-	if (ckpt_file_load(path, &t2, &set, 0) < 0 || t2.count != n) {
+	if (ckpt_file_load(path, &t2, &fs.set, 0) < 0 || t2.count != n) {
 		fprintf(stderr, "ckpt_bench: %s: loaded %u of %u entries\n",
 			path, t2.count, n);
 		return -1;
@@ -131,7 +83,7 @@ static int bench(const char *dir, uint32_t n)
 	       n, r.bytes, (double)r.bytes / 1e6,
 	       (r.bytes - CKPT_HDR_LEN) / (n ? n : 1), ms(r.encode_us),
 	       ms(r.write_us), ms(fork_us), ms(load_us));
-	service_set_free(&set, NULL);
+	service_set_free(&fs.set, NULL);
 	conn_table_destroy(&t);
 	conn_table_destroy(&t2);
 	return 0;
@@ -140,24 +92,22 @@ static int bench(const char *dir, uint32_t n)
 /* --write FILE N: a checkpoint for the daemon to restore. */
 static int write_only(const char *path, uint32_t n)
 {
-	struct service_set set;
-	struct config cfg;
-	struct service_conf sc;
-	struct server_conf srv[N_SERVERS];
+	struct flows_service fs;
 	struct conn_table t;
 	struct ckpt_result r;
 
-	if (build_services(&set, &cfg, &sc, srv) < 0 ||
-	    conn_table_init(&t, n, 1, &to) < 0 || fill(&t, &set, n) < 0) {
+	if (flows_services(&fs) < 0 ||
+	    conn_table_init(&t, n, 1, &flows_timeouts) < 0 ||
+	    flows_fill(&t, &fs, n) < 0) {
 		fprintf(stderr, "ckpt_bench: out of memory for %u entries\n",
 			n);
 		return 1;
 	}
 	/* written "now" on a clock where the last flow saw its last packet */
-	if (ckpt_file_write(path, &t, &set, n / 1000, &r) < 0)
+	if (ckpt_file_write(path, &t, &fs.set, n / 1000, &r) < 0)
 		return 1;
 	printf("%s: %u entries, %zu bytes\n", path, r.entries, r.bytes);
-	service_set_free(&set, NULL);
+	service_set_free(&fs.set, NULL);
 	conn_table_destroy(&t);
 	return 0;
 }

@@ -5,7 +5,8 @@
 #   - SIGUSR2 (hitless restart): from the signal to the new image's READY=1;
 #     packets wait in the queue meanwhile;
 #   - stop + start through the checkpoint file: SIGTERM to exit (final
-#     checkpoint included), then start to READY=1.
+#     checkpoint included), then start to READY=1;
+# and the daemon's resident memory (VmRSS) holding them.
 # The table comes from `bench/ckpt_bench --write` (N established TCP flows
 # to 203.0.113.10:80 over 16 servers 198.51.100.11..26:8080); the servers
 # need not exist. Needs root and a built tree (scripts/build.sh).
@@ -38,6 +39,7 @@ t0=$(now_ms)
 start_nfqlb "$CONF"
 t_first=$(($(now_ms) - t0))
 [[ $(restored) == "$N" ]] || fail "restored $(restored) of $N connections at start"
+rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$NFQLB_PID/status")
 
 # SIGUSR2, twice
 for round in 1 2; do
@@ -60,6 +62,7 @@ t_start=$(($(now_ms) - t0))
 stop_nfqlb
 
 echo "restart gap with $N connections:"
+echo "  daemon resident memory (VmRSS) holding them: $((rss_kb / 1024)) MB"
 echo "  first start (restore from file) to ready: ${t_first} ms"
 echo "  SIGUSR2 to READY=1 (same PID, queue held): ${usr2[1]} ms, ${usr2[2]} ms"
 echo "  SIGTERM to exit (final checkpoint): ${t_stop} ms; start to ready: ${t_start} ms; stop-to-ready total: $((t_stop + t_start)) ms"
