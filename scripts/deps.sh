@@ -22,6 +22,10 @@ PACKAGES=(
 	valgrind
 	# fuzzers (fuzz/run.sh): clang with libFuzzer and its sanitizer runtimes
 	clang libclang-rt-14-dev
+	# the benchmark (bench/bench.sh): HAProxy to compare with, nginx on the
+	# servers and wrk on the client for the connection rate (each runs in the
+	# bench's namespaces with its own config, never as a system service)
+	haproxy nginx-light wrk
 )
 
 missing=()
@@ -37,5 +41,28 @@ if ((EUID != 0)); then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages with a service (haproxy, nginx) must not start it in the root
+# namespace at install time: a policy-rc.d that denies every start (exit 101,
+# honoured by invoke-rc.d and deb-systemd-invoke) for the duration of the
+# install, unless the system already has one (containers often do).
+POLICY=/usr/sbin/policy-rc.d
+if [[ ! -e $POLICY ]]; then
+	trap 'rm -f "$POLICY"' EXIT
+	printf '#!/bin/sh\n# deps.sh: no service starts while it installs packages\nexit 101\n' >"$POLICY"
+	chmod 755 "$POLICY"
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Nor at boot: the bench runs them in its namespaces only, and
+# tests/integration/systemd_unit.sh boots an overlay of this very system in a
+# container, where enabled services would start too.
+for p in "${missing[@]}"; do
+	case $p in
+	haproxy) svc=haproxy ;;
+	nginx*) svc=nginx ;;
+	*) continue ;;
+	esac
+	systemctl disable --quiet "$svc" >/dev/null 2>&1 ||
+		echo "deps.sh: warning: could not disable the $svc service (systemctl disable $svc)" >&2
+done
