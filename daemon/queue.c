@@ -2,7 +2,8 @@
  * queue.c - the NFQUEUE netlink side, after libnetfilter_queue's
  * examples/nf-queue.c: bind a queue through the libmnl API, read many
  * queued packets per system call (recvmmsg), hand each to the core, and
- * send all verdicts of a batch with one sendto (mnl_nlmsg_batch).
+ * send all verdicts of a batch with one sendmsg (vbatch.h: a rewritten
+ * packet goes back from the receive buffer, without a copy in between).
  *
  * Decisions: NFQA_CFG_F_GSO so TCP arrives as super-packets (without it
  * the kernel segments before queueing, ~10x slower); no FAIL_OPEN, so a
@@ -26,12 +27,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "vbatch.h"
 
 #define RX_BATCH     64			 /* packets per recvmmsg */
 #define RX_BUF	     (0xffff + 4096)	 /* one packet + netlink overhead */
 #define RX_ROUNDS    8			 /* batches per wakeup, then yield */
-#define TX_LIMIT     (512 * 1024)	 /* verdict bytes per sendto */
-#define TX_BUF	     (TX_LIMIT + RX_BUF) /* room for one message past it */
+#define TX_LIMIT     (512 * 1024)	 /* verdict bytes per sendmsg */
+#define TX_BUF	     (TX_LIMIT + RX_BUF) /* send buffer: room past it */
 #define QUEUE_MAXLEN 8192		 /* packets the kernel may hold */
 #define SOCK_RCVBUF  (16 * 1024 * 1024)
 
@@ -112,9 +114,8 @@ static int queue_buffers(struct queue *q)
 	q->rx = malloc((size_t)RX_BATCH * RX_BUF);
 	q->msgs = calloc(RX_BATCH, sizeof(*q->msgs));
 	q->iov = calloc(RX_BATCH, sizeof(*q->iov));
-	q->tx =
-	    calloc(1, TX_BUF); /* libmnl leaves attribute padding unwritten */
-	if (!q->rx || !q->msgs || !q->iov || !q->tx)
+	q->vb = malloc(sizeof(*q->vb));
+	if (!q->rx || !q->msgs || !q->iov || !q->vb)
 		return -1;
 	for (int i = 0; i < RX_BATCH; i++) {
 		q->iov[i].iov_base = q->rx + (size_t)i * RX_BUF;
@@ -122,10 +123,8 @@ static int queue_buffers(struct queue *q)
 		q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
 		q->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	/* the limit is far above one message, so the batch's reset never
-	 * copies an overflowing message onto itself */
-	q->batch = mnl_nlmsg_batch_start(q->tx, queue_tx_limit(q));
-	return q->batch ? 0 : -1;
+	vbatch_init(q->vb, q->queue_num, queue_tx_limit(q));
+	return 0;
 }
 
 int queue_open(struct queue *q, uint16_t queue_num, struct core *core,
@@ -208,32 +207,22 @@ int queue_fd(const struct queue *q)
 
 static void queue_flush(struct queue *q)
 {
-	size_t len = mnl_nlmsg_batch_size(q->batch);
-
-	if (len > 0 &&
-	    mnl_socket_sendto(q->nl, mnl_nlmsg_batch_head(q->batch), len) < 0) {
+	if (vbatch_send(q->vb, mnl_socket_get_fd(q->nl)) < 0) {
 		q->stats.send_errors++;
 		log_limited(&q->rl_verdict, LOG_LVL_ERROR,
 			    "queue %u: sending verdicts: %m", q->queue_num);
 	}
-	mnl_nlmsg_batch_reset(q->batch);
 }
 
 static void queue_verdict(struct queue *q, uint32_t id, enum verdict v,
 			  const void *data, uint32_t len, const uint32_t *mark)
 {
-	struct nlmsghdr *nlh;
+	bool mangled = v == VERDICT_MANGLED;
 
-	nlh = nfq_nlmsg_put(mnl_nlmsg_batch_current(q->batch),
-			    NFQNL_MSG_VERDICT, q->queue_num);
-	nfq_nlmsg_verdict_put(nlh, (int)id,
-			      v == VERDICT_DROP ? NF_DROP : NF_ACCEPT);
-	if (v == VERDICT_MANGLED)
-		nfq_nlmsg_verdict_put_pkt(nlh, data, len);
-	if (mark)
-		nfq_nlmsg_verdict_put_mark(nlh, *mark);
-	if (!mnl_nlmsg_batch_next(q->batch))
+	if (!vbatch_room(q->vb, mangled ? len : 0))
 		queue_flush(q);
+	vbatch_add(q->vb, id, v == VERDICT_DROP ? NF_DROP : NF_ACCEPT,
+		   mangled ? data : NULL, len, mark);
 }
 
 /* One queued packet: exactly one verdict on every path. */
@@ -349,11 +338,9 @@ void queue_close(struct queue *q)
 		mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
 		mnl_socket_close(q->nl);
 	}
-	if (q->batch)
-		mnl_nlmsg_batch_stop(q->batch);
 	free(q->rx);
 	free(q->msgs);
 	free(q->iov);
-	free(q->tx);
+	free(q->vb);
 	memset(q, 0, sizeof(*q));
 }

@@ -9,7 +9,7 @@
 #include "log.h"
 
 struct mnl_socket;
-struct mnl_nlmsg_batch;
+struct vbatch;
 struct mmsghdr;
 struct iovec;
 
@@ -31,9 +31,8 @@ struct queue {
 	char *rx;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
-	/* verdicts of one batch, sent with one sendto */
-	char *tx;
-	struct mnl_nlmsg_batch *batch;
+	/* verdicts of one batch, sent with one sendmsg */
+	struct vbatch *vb;
 	uint64_t now_ms; /* clock of the batch being processed */
 	struct queue_stats stats;
 	struct log_ratelimit rl_verdict, rl_recv;
