@@ -239,10 +239,7 @@ static void parse_daemon(struct parser *ps, const config_setting_t *root,
 	v = cfg->queue;
 	get_uint(ps, d, "queue", 0, 65535, &v);
 	cfg->queue = (uint16_t)v;
-	s = get_uint(ps, d, "queues", 1, 64, &cfg->queues);
-	if (s && cfg->queues > 1)
-		perr(ps, s, "queues = %u: several queues are not supported yet",
-		     cfg->queues);
+	get_uint(ps, d, "queues", 1, CONFIG_QUEUES_MAX, &cfg->queues);
 	if (cfg->queue + cfg->queues - 1 > 65535)
 		perr(ps, d, "queue + queues exceeds queue number 65535");
 	get_uint(ps, d, "max_connections", 1, 1 << 26, &cfg->max_connections);
@@ -742,8 +739,7 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    "servers",
 					    "health",
 					    NULL};
-	static const char *const later[] = {"offload",
-					    "timeouts", NULL};
+	static const char *const later[] = {"offload", "timeouts", NULL};
 	const config_setting_t *s;
 	const char *str;
 

@@ -96,6 +96,9 @@ struct timeouts_conf {
 	unsigned int tcp, tcp_fin, tcp_syn, udp;
 };
 
+/* daemon.queues: queues bound, one worker thread each when more than one */
+#define CONFIG_QUEUES_MAX 64
+
 struct config {
 	char *path;
 	/* daemon: */

@@ -8,7 +8,9 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core.h"
 #include "ctl_proto.h"
@@ -192,6 +194,36 @@ static void table_drops(struct obuf *b, const struct ctl_view *v)
 	obuf_puts(b, "\n");
 }
 
+/* Percent of the time since s's counting began, for the lock figures. */
+static double queue_pct(const struct queue_stats *s, uint64_t ns,
+			uint64_t now_ms)
+{
+	uint64_t span_ms = now_ms > s->since_ms ? now_ms - s->since_ms : 1;
+
+	return 100.0 * (double)ns / ((double)span_ms * 1e6);
+}
+
+/* With --stats, each queue's packets and its share of the core lock. */
+static void table_queues(struct obuf *b, const struct ctl_view *v)
+{
+	for (unsigned int i = 0; i < v->n_queues; i++) {
+		struct queue_stats s;
+
+		queue_stats_read(&v->queues[i].stats, &s);
+		obuf_printf(b,
+			    "Queue %u: %" PRIu64 " packets in %" PRIu64
+			    " batches, core lock held %.1f%% waited %.1f%% "
+			    "of %" PRIu64 " s, enobufs %" PRIu64
+			    ", verdict errors %" PRIu64 ", send errors %" PRIu64
+			    "\n",
+			    v->queues[i].queue_num, s.received, s.batches,
+			    queue_pct(&s, s.lock_hold_ns, v->now_ms),
+			    queue_pct(&s, s.lock_wait_ns, v->now_ms),
+			    (v->now_ms - s.since_ms) / 1000, s.enobufs,
+			    s.verdict_errors, s.send_errors);
+	}
+}
+
 static void list_table(struct obuf *b, const struct ctl_view *v,
 		       unsigned int flags)
 {
@@ -205,8 +237,10 @@ static void list_table(struct obuf *b, const struct ctl_view *v,
 		if (svc->sorry)
 			table_server(b, svc->sorry, flags);
 	}
-	if (flags & CTL_F_STATS)
+	if (flags & CTL_F_STATS) {
 		table_drops(b, v);
+		table_queues(b, v);
+	}
 }
 
 /* -------------------------------------------------------------- JSON */
@@ -319,7 +353,24 @@ static void list_json(struct obuf *b, const struct ctl_view *v,
 			    core_counter_name((enum core_counter)i),
 			    v->counters[i]);
 	}
-	obuf_puts(b, "}}\n");
+	obuf_puts(b, "},\"queues\":[");
+	for (unsigned int i = 0; i < v->n_queues; i++) {
+		struct queue_stats s;
+
+		queue_stats_read(&v->queues[i].stats, &s);
+		obuf_printf(
+		    b,
+		    "%s{\"queue\":%u,\"packets\":%" PRIu64
+		    ",\"batches\":%" PRIu64 ",\"enobufs\":%" PRIu64
+		    ",\"verdict_errors\":%" PRIu64 ",\"send_errors\":%" PRIu64
+		    ",\"lock_wait_us\":%" PRIu64 ",\"lock_hold_us\":%" PRIu64
+		    ",\"counting_ms\":%" PRIu64 "}",
+		    i ? "," : "", v->queues[i].queue_num, s.received, s.batches,
+		    s.enobufs, s.verdict_errors, s.send_errors,
+		    s.lock_wait_ns / 1000, s.lock_hold_ns / 1000,
+		    v->now_ms - s.since_ms);
+	}
+	obuf_puts(b, "]}\n");
 }
 
 void fmt_server(struct obuf *b, const struct server *srv, unsigned int flags)
@@ -660,24 +711,65 @@ static void prom_single(struct obuf *b, const char *name, const char *type,
 	obuf_printf(b, "%s %" PRIu64 "\n", name, value);
 }
 
+/* Each queue's counters, one family each, labelled by queue number. */
+static void prom_queues(struct obuf *b, const struct ctl_view *v)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+		bool ns; /* nanoseconds, exposed in seconds */
+	} fams[] = {
+	    {"nfqlb_queue_packets_total", "Packets read from the NFQUEUE.",
+	     offsetof(struct queue_stats, received), false},
+	    {"nfqlb_queue_batches_total",
+	     "Receive batches (one recvmmsg each) processed.",
+	     offsetof(struct queue_stats, batches), false},
+	    {"nfqlb_queue_enobufs_total",
+	     "Times the kernel reported queue messages lost (ENOBUFS).",
+	     offsetof(struct queue_stats, enobufs), false},
+	    {"nfqlb_queue_verdict_errors_total", "Verdicts the kernel refused.",
+	     offsetof(struct queue_stats, verdict_errors), false},
+	    {"nfqlb_queue_send_errors_total",
+	     "Verdict batches that could not be sent.",
+	     offsetof(struct queue_stats, send_errors), false},
+	    {"nfqlb_queue_lock_wait_seconds_total",
+	     "Time the queue's worker waited for the core lock.",
+	     offsetof(struct queue_stats, lock_wait_ns), true},
+	    {"nfqlb_queue_lock_hold_seconds_total",
+	     "Time the queue's worker spent in the core (holding the core "
+	     "lock when there are several queues).",
+	     offsetof(struct queue_stats, lock_hold_ns), true},
+	};
+
+	if (!v->n_queues)
+		return;
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		prom_family(b, fams[f].name, "counter", fams[f].help);
+		for (unsigned int i = 0; i < v->n_queues; i++) {
+			struct queue_stats s;
+			uint64_t x;
+
+			queue_stats_read(&v->queues[i].stats, &s);
+			memcpy(&x, (const char *)&s + fams[f].off, sizeof(x));
+			if (fams[f].ns)
+				obuf_printf(
+				    b, "%s{queue=\"%u\"} %.6f\n", fams[f].name,
+				    v->queues[i].queue_num, (double)x / 1e9);
+			else
+				obuf_printf(b, "%s{queue=\"%u\"} %" PRIu64 "\n",
+					    fams[f].name,
+					    v->queues[i].queue_num, x);
+		}
+	}
+}
+
 static void prom_packets(struct obuf *b, const struct ctl_view *v)
 {
 	prom_causes(b, v, "nfqlb_packets_dropped_total",
 		    "Queued packets dropped, by cause.", true);
 	prom_causes(b, v, "nfqlb_packets_passed_total",
 		    "Queued packets passed on untouched, by cause.", false);
-	if (!v->qs)
-		return;
-	prom_single(b, "nfqlb_queue_packets_total", "counter",
-		    "Packets read from the NFQUEUE.", v->qs->received);
-	prom_single(b, "nfqlb_queue_enobufs_total", "counter",
-		    "Times the kernel reported queue messages lost (ENOBUFS).",
-		    v->qs->enobufs);
-	prom_single(b, "nfqlb_queue_verdict_errors_total", "counter",
-		    "Verdicts the kernel refused.", v->qs->verdict_errors);
-	prom_single(b, "nfqlb_queue_send_errors_total", "counter",
-		    "Verdict batches that could not be sent.",
-		    v->qs->send_errors);
+	prom_queues(b, v);
 }
 
 void fmt_metrics(struct obuf *b, const struct ctl_view *v)

@@ -11,15 +11,16 @@
 #include "obuf.h"
 #include "service.h"
 
-struct queue_stats;
+struct queue;
 
 /* The daemon state a reply reads. */
 struct ctl_view {
 	const struct service_set *svcs;
 	const struct conn_table *ct;
-	const uint64_t *counters;     /* core counters, CNT_LAST of them */
-	const struct queue_stats *qs; /* NULL: no queue figures */
-	uint64_t now_ms;	      /* monotonic, as conn expiry */
+	const uint64_t *counters;   /* core counters, CNT_LAST of them */
+	const struct queue *queues; /* NULL: no queue figures */
+	unsigned int n_queues;
+	uint64_t now_ms; /* monotonic, as conn expiry */
 	const char *version;
 };
 

@@ -224,7 +224,7 @@ void fw_rules_free(struct fw_rules *r)
  * the real server's address, which the client never saw.
  */
 static int icmp_rules_add(struct fw_rules *out, enum fw_table t,
-			  const char *vip, unsigned int queue)
+			  const char *vip, const char *target)
 {
 	static const char *const types[] = {"destination-unreachable",
 					    "time-exceeded"};
@@ -232,10 +232,9 @@ static int icmp_rules_add(struct fw_rules *out, enum fw_table t,
 
 	for (unsigned int i = 0; i < 2; i++) {
 		snprintf(spec, sizeof(spec),
-			 "%s%.15s%s-p icmp -m icmp --icmp-type %s -j NFQUEUE "
-			 "--queue-num %u",
+			 "%s%.15s%s-p icmp -m icmp --icmp-type %s -j %s",
 			 vip ? "-d " : "", vip ? vip : "", vip ? "/32 " : "",
-			 types[i], queue);
+			 types[i], target);
 		if (rules_add(out, t, spec) < 0)
 			return -1;
 	}
@@ -251,7 +250,7 @@ static int icmp_rules_add(struct fw_rules *out, enum fw_table t,
  */
 static int nat_server_rules_add(struct fw_rules *out, uint8_t proto,
 				uint32_t addr, uint16_t port, bool fwmark,
-				unsigned int queue)
+				const char *target)
 {
 	const char *p = proto_name(proto);
 	char spec[160], sport[32], a[INET_ADDRSTRLEN];
@@ -260,9 +259,8 @@ static int nat_server_rules_add(struct fw_rules *out, uint8_t proto,
 	sport[0] = '\0';
 	if (port)
 		snprintf(sport, sizeof(sport), " -m %s --sport %u", p, port);
-	snprintf(spec, sizeof(spec),
-		 "-s %s/32 -p %s%s -j NFQUEUE --queue-num %u", a, p, sport,
-		 queue);
+	snprintf(spec, sizeof(spec), "-s %s/32 -p %s%s -j %s", a, p, sport,
+		 target);
 	if (rules_add(out, FW_MANGLE, spec) < 0)
 		return -1;
 	if (!fwmark)
@@ -273,14 +271,13 @@ static int nat_server_rules_add(struct fw_rules *out, uint8_t proto,
 
 /* A firewall-mark service: its marked client packets, in mangle
  * PREROUTING after the operator's marking rules (see the top). */
-static int fwmark_rules_add(struct fw_rules *out, const struct config *cfg,
+static int fwmark_rules_add(struct fw_rules *out, const char *target,
 			    const struct service_conf *s)
 {
 	char spec[160];
 
-	snprintf(spec, sizeof(spec),
-		 "-p %s -m mark --mark 0x%x -j NFQUEUE --queue-num %u",
-		 proto_name(s->proto), s->fwmark, cfg->queue);
+	snprintf(spec, sizeof(spec), "-p %s -m mark --mark 0x%x -j %s",
+		 proto_name(s->proto), s->fwmark, target);
 	return rules_add(out, FW_MANGLE_PRE, spec);
 }
 
@@ -289,6 +286,9 @@ static int fwmark_rules_add(struct fw_rules *out, const struct config *cfg,
 static int retired_rules_add(struct fw_rules *out, const struct config *cfg,
 			     const struct service_set *svcs)
 {
+	char target[FW_TARGET_MAX];
+
+	fw_queue_target(cfg, target, sizeof(target));
 	for (unsigned int i = 0; svcs && i < svcs->n; i++) {
 		const struct service *svc = svcs->svcs[i];
 
@@ -298,17 +298,34 @@ static int retired_rules_add(struct fw_rules *out, const struct config *cfg,
 		     r = r->retired_next)
 			if (nat_server_rules_add(out, svc->proto, r->addr,
 						 ntohs(r->port), svc->fwmark,
-						 cfg->queue) < 0)
+						 target) < 0)
 				return -1;
 	}
 	return 0;
 }
 
+/*
+ * The target of every queueing rule. With several queues the kernel picks
+ * one by the CPU the packet is processed on (CPU fanout): the two
+ * directions of a flow may meet different workers, which share the
+ * connection table (workers.h).
+ */
+void fw_queue_target(const struct config *cfg, char *buf, size_t size)
+{
+	if (cfg->queues > 1)
+		snprintf(buf, size,
+			 "NFQUEUE --queue-balance %u:%u --queue-cpu-fanout",
+			 cfg->queue, cfg->queue + cfg->queues - 1);
+	else
+		snprintf(buf, size, "NFQUEUE --queue-num %u", cfg->queue);
+}
+
 int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 {
-	char spec[160], a[INET_ADDRSTRLEN];
+	char spec[192], a[INET_ADDRSTRLEN], target[FW_TARGET_MAX];
 
 	memset(out, 0, sizeof(*out));
+	fw_queue_target(cfg, target, sizeof(target));
 	snprintf(spec, sizeof(spec), "-m mark --mark 0x%x/0x%x -j ACCEPT",
 		 cfg->fw_mark, cfg->fw_mark);
 	if (rules_add(out, FW_FILTER, spec) < 0)
@@ -328,34 +345,32 @@ int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 		const char *p = proto_name(s->proto);
 
 		if (s->fwmark) {
-			if (fwmark_rules_add(out, cfg, s) < 0)
+			if (fwmark_rules_add(out, target, s) < 0)
 				goto oom;
 		} else {
 			inet_ntop(AF_INET, &s->vip, a, sizeof(a));
 			snprintf(spec, sizeof(spec),
-				 "-d %s/32 -p %s -m %s --dport %u -j NFQUEUE "
-				 "--queue-num %u",
-				 a, p, p, s->port, cfg->queue);
+				 "-d %s/32 -p %s -m %s --dport %u -j %s", a, p,
+				 p, s->port, target);
 			if (rules_add(out, FW_RAW, spec) < 0)
 				goto oom;
-			if (icmp_rules_add(out, FW_RAW, a, cfg->queue) < 0)
+			if (icmp_rules_add(out, FW_RAW, a, target) < 0)
 				goto oom;
 		}
 		if (s->fwd != FWD_NAT)
 			continue;
-		if (icmp_rules_add(out, FW_MANGLE, NULL, cfg->queue) < 0)
+		if (icmp_rules_add(out, FW_MANGLE, NULL, target) < 0)
 			goto oom;
 		for (unsigned int j = 0; j < s->n_servers; j++)
 			if (nat_server_rules_add(
 				out, s->proto, s->servers[j].addr,
-				s->servers[j].port, s->fwmark != 0,
-				cfg->queue) < 0)
+				s->servers[j].port, s->fwmark != 0, target) < 0)
 				goto oom;
 		/* the sorry server's replies are rewritten back too */
 		if (s->has_sorry &&
 		    nat_server_rules_add(out, s->proto, s->sorry.addr,
 					 s->sorry.port, s->fwmark != 0,
-					 cfg->queue) < 0)
+					 target) < 0)
 			goto oom;
 	}
 	return 0;

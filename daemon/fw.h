@@ -3,6 +3,7 @@
 #define NFQLB_FW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 
@@ -39,6 +40,11 @@ struct fw {
 	 * (set once they exist; NULL: none) */
 	const struct service_set *svcs;
 };
+
+/* "NFQUEUE --queue-num Q", or with several queues "NFQUEUE
+ * --queue-balance Q:Q+N-1 --queue-cpu-fanout": every queueing rule's. */
+#define FW_TARGET_MAX 64
+void fw_queue_target(const struct config *cfg, char *buf, size_t size);
 
 /* The rules cfg needs (pure: used by tests). Returns 0 or -1 (memory). */
 int fw_rules_build(const struct config *cfg, struct fw_rules *out);

@@ -28,6 +28,7 @@
 #include "privdrop.h"
 #include "restart.h"
 #include "service.h"
+#include "workers.h"
 
 struct daemon {
 	struct ev_loop *loop;
@@ -36,7 +37,9 @@ struct daemon {
 	struct service_set svcs;
 	struct core core;
 	struct xmit_ctx xmit;
-	struct queue q;
+	struct queue *q; /* daemon.queues of them */
+	unsigned int n_queues;
+	struct workers ws; /* their threads, with several queues */
 	struct fw fw;
 	struct ctl ctl;
 	struct metrics_http http;
@@ -217,7 +220,8 @@ static void fill_view(void *arg, struct ctl_view *v)
 	v->svcs = &d->svcs;
 	v->ct = &d->ct;
 	v->counters = d->core.counters;
-	v->qs = &d->q.stats;
+	v->queues = d->q;
+	v->n_queues = d->n_queues;
 	v->now_ms = queue_clock_ms();
 	v->version = PACKAGE_VERSION;
 }
@@ -307,29 +311,48 @@ static int restart_check(struct daemon *d, char *err, size_t size)
 	return 0;
 }
 
+/* Packets are read (on the workers' loops, or on the main loop when there
+ * is one queue) or left waiting in the queue sockets. */
+static int queues_start(struct daemon *d)
+{
+	if (d->ws.n)
+		return workers_start(&d->ws);
+	queue_start(&d->q[0], d->loop);
+	return 0;
+}
+
+static void queues_stop(struct daemon *d)
+{
+	if (d->ws.n)
+		workers_stop(&d->ws);
+	else if (d->n_queues)
+		queue_stop(&d->q[0], d->loop);
+}
+
 /*
- * SIGUSR2: re-execute with the queue socket, the table and the rules
+ * SIGUSR2: re-execute with the queue sockets, the table and the rules
  * handed over (restart.h). From queue_stop() on, packets wait in the
  * socket; the rules never leave, so none meets the host's own stack. A
  * configuration the next image could not start with refuses the restart.
  */
 static void restart(struct daemon *d)
 {
-	struct handover h = {.queue_fd = -1, .table_fd = -1, .fw_fd = -1};
+	struct handover h = {.table_fd = -1, .fw_fd = -1};
 	char err[256];
 
 	if (restart_check(d, err, sizeof(err)) < 0)
 		return;
 	notify_send("RELOADING=1\nSTATUS=re-executing");
-	queue_stop(&d->q, d->loop);
+	queues_stop(d);
 	ckpt_writer_stop(&d->ckw, false);
 	h.table_fd = table_memfd(d);
 	h.fw_active = d->cfg.fw_manage && d->fw.active;
 	if (h.fw_active)
 		h.fw_fd = fw_memfd(d);
 	if (h.table_fd >= 0 && (!h.fw_active || h.fw_fd >= 0)) {
-		h.queue_fd = queue_fd(&d->q);
-		h.queue_num = d->q.queue_num;
+		for (unsigned int i = 0; i < d->n_queues; i++)
+			h.queue_fds[h.n_queues++] = queue_fd(&d->q[i]);
+		h.queue_num = d->q[0].queue_num;
 		snprintf(h.fw_chain, sizeof(h.fw_chain), "%s", d->fw.chain);
 		h.fw_mark = d->fw.mark;
 		h.fw_tables_existed = fw_tables_existed(&d->fw);
@@ -340,7 +363,9 @@ static void restart(struct daemon *d)
 	if (h.fw_fd >= 0)
 		close(h.fw_fd);
 	log_err("restart failed: this image goes on");
-	queue_start(&d->q, d->loop);
+	if (queues_start(d) < 0)
+		log_err("restart: the queues could not be started again: "
+			"packets wait in them");
 	ckpt_writer_configure(&d->ckw, d->cfg.ckpt_file, d->cfg.ckpt_interval);
 	notify_send("READY=1\nSTATUS=balancing");
 }
@@ -525,20 +550,56 @@ static void start_table(struct daemon *d, const struct handover *h)
 	ckpt_file_load(d->cfg.ckpt_file, &d->ct, &d->svcs, queue_clock_ms());
 }
 
-/* The queue socket of the previous image if it is bound to the queue we
- * need (packets are waiting in it), else a new one. */
-static int start_queue(struct daemon *d, const struct handover *h)
+/* The previous image's sockets, bound to the queues we need. On failure
+ * every one of them is closed (so its queue can be bound anew). */
+static int adopt_queues(struct daemon *d, const struct handover *h)
 {
-	if (h->queue_fd >= 0 && h->queue_num == d->cfg.queue &&
-	    queue_adopt(&d->q, h->queue_fd, h->queue_num, &d->core,
-			d->cfg.fw_mark) == 0)
-		return 0;
-	if (h->queue_fd >= 0 && h->queue_num != d->cfg.queue) {
-		log_warn("restart: queue %u is now %u: binding anew",
-			 h->queue_num, d->cfg.queue);
-		close(h->queue_fd);
+	for (unsigned int i = 0; i < h->n_queues; i++) {
+		if (queue_adopt(&d->q[i], h->queue_fds[i],
+				(uint16_t)(h->queue_num + i), &d->core,
+				d->cfg.fw_mark) == 0)
+			continue;
+		for (unsigned int j = 0; j < i; j++)
+			queue_close(&d->q[j]);
+		for (unsigned int j = i + 1; j < h->n_queues; j++)
+			close(h->queue_fds[j]);
+		return -1;
 	}
-	return queue_open(&d->q, d->cfg.queue, &d->core, d->cfg.fw_mark);
+	return 0;
+}
+
+/* The queue sockets of the previous image if they are bound to the
+ * queues we need (packets are waiting in them), else new ones. */
+static int start_queues(struct daemon *d, const struct handover *h)
+{
+	unsigned int n = d->cfg.queues;
+
+	d->q = calloc(n, sizeof(*d->q));
+	if (!d->q) {
+		log_err("out of memory for %u queues", n);
+		return -1;
+	}
+	d->n_queues = n;
+	if (h->n_queues == n && h->queue_num == d->cfg.queue) {
+		if (adopt_queues(d, h) == 0)
+			goto bound;
+	} else if (h->n_queues) {
+		log_warn("restart: queues %u..%u are now %u..%u: binding anew",
+			 h->queue_num, h->queue_num + h->n_queues - 1,
+			 d->cfg.queue, d->cfg.queue + n - 1);
+		for (unsigned int i = 0; i < h->n_queues; i++)
+			close(h->queue_fds[i]);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (queue_open(&d->q[i], (uint16_t)(d->cfg.queue + i), &d->core,
+			       d->cfg.fw_mark) < 0)
+			return -1;
+bound:
+	/* several: each on a thread of its own, started once all is ready */
+	if (n > 1)
+		return workers_init(&d->ws, d->loop, d->q, n);
+	queue_start(&d->q[0], d->loop);
+	return 0;
 }
 
 /* Our chain as the previous image left it, brought to this config by
@@ -584,10 +645,9 @@ static int start(struct daemon *d, const struct handover *h)
 	d->core.xmit = &d->xmit;
 	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
 	start_table(d, h);
-	/* Bind the queue before the rules send packets to it. */
-	if (start_queue(d, h) < 0)
+	/* Bind the queues before the rules send packets to them. */
+	if (start_queues(d, h) < 0)
 		return -1;
-	queue_start(&d->q, d->loop);
 	if (start_fw(d, h) < 0)
 		return -1;
 	d->fw.svcs = &d->svcs; /* retired servers keep their reply rules */
@@ -623,10 +683,15 @@ static int start(struct daemon *d, const struct handover *h)
 		ev_timer_init(&d->watchdog, on_watchdog, 0.0, (double)wd / 2e6);
 		ev_timer_again(d->loop, &d->watchdog);
 	}
-	log_info("nfqlb %s: %u services on queue %u", PACKAGE_VERSION,
-		 d->svcs.n, d->cfg.queue);
+	if (d->n_queues > 1)
+		log_info("nfqlb %s: %u services on queues %u..%u",
+			 PACKAGE_VERSION, d->svcs.n, d->cfg.queue,
+			 d->cfg.queue + d->n_queues - 1);
+	else
+		log_info("nfqlb %s: %u services on queue %u", PACKAGE_VERSION,
+			 d->svcs.n, d->cfg.queue);
 	health_sync(d->loop, &d->svcs);
-	return 0;
+	return d->ws.n ? workers_start(&d->ws) : 0;
 }
 
 static void stop(struct daemon *d)
@@ -636,8 +701,14 @@ static void stop(struct daemon *d)
 	ctl_close(&d->ctl);
 	if (d->cfg.fw_manage)
 		fw_stop(&d->fw);
-	queue_stop(&d->q, d->loop);
-	queue_close(&d->q);
+	/* the workers end (joined) before their sockets close */
+	queues_stop(d);
+	workers_free(&d->ws);
+	for (unsigned int i = 0; i < d->n_queues; i++)
+		queue_close(&d->q[i]);
+	free(d->q);
+	d->q = NULL;
+	d->n_queues = 0;
 	xmit_close(&d->xmit);
 	/* the queue is closed: the table no longer changes */
 	ckpt_writer_stop(&d->ckw, true);

@@ -37,12 +37,17 @@
 #define QUEUE_MAXLEN 8192		 /* packets the kernel may hold */
 #define SOCK_RCVBUF  (16 * 1024 * 1024)
 
-uint64_t queue_clock_ms(void)
+static uint64_t clock_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t queue_clock_ms(void)
+{
+	return clock_ns() / 1000000;
 }
 
 /* Sends one configuration message and waits for the kernel's answer. */
@@ -114,9 +119,11 @@ static int queue_buffers(struct queue *q)
 	q->rx = malloc((size_t)RX_BATCH * RX_BUF);
 	q->msgs = calloc(RX_BATCH, sizeof(*q->msgs));
 	q->iov = calloc(RX_BATCH, sizeof(*q->iov));
+	q->pending = calloc(RX_BATCH, sizeof(*q->pending));
 	q->vb = malloc(sizeof(*q->vb));
-	if (!q->rx || !q->msgs || !q->iov || !q->vb)
+	if (!q->rx || !q->msgs || !q->iov || !q->pending || !q->vb)
 		return -1;
+	q->stats.since_ms = queue_clock_ms();
 	for (int i = 0; i < RX_BATCH; i++) {
 		q->iov[i].iov_base = q->rx + (size_t)i * RX_BUF;
 		q->iov[i].iov_len = RX_BUF;
@@ -181,6 +188,7 @@ int queue_adopt(struct queue *q, int fd, uint16_t queue_num, struct core *core,
 	/* the next exec must not inherit it unless asked again */
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		log_err("queue %u: handed-over socket %d: %m", queue_num, fd);
+		close(fd);
 		return -1;
 	}
 	q->nl = mnl_socket_fdopen(fd);
@@ -208,7 +216,7 @@ int queue_fd(const struct queue *q)
 static void queue_flush(struct queue *q)
 {
 	if (vbatch_send(q->vb, mnl_socket_get_fd(q->nl)) < 0) {
-		q->stats.send_errors++;
+		queue_stat_add(&q->stats.send_errors, 1);
 		log_limited(&q->rl_verdict, LOG_LVL_ERROR,
 			    "queue %u: sending verdicts: %m", q->queue_num);
 	}
@@ -223,6 +231,29 @@ static void queue_verdict(struct queue *q, uint32_t id, enum verdict v,
 		queue_flush(q);
 	vbatch_add(q->vb, id, v == VERDICT_DROP ? NF_DROP : NF_ACCEPT,
 		   mangled ? data : NULL, len, mark);
+}
+
+/*
+ * Keeps a verdict for after the core lock; a batch never holds more
+ * packets than messages, but should a message carry several, the extra
+ * verdicts are built at once (under the lock, still correct).
+ */
+static void queue_pend(struct queue *q, uint32_t id, enum verdict v,
+		       const void *data, uint32_t len, const uint32_t *mark)
+{
+	struct queue_verdict *pv;
+
+	if (q->n_pending == RX_BATCH) {
+		queue_verdict(q, id, v, data, len, mark);
+		return;
+	}
+	pv = &q->pending[q->n_pending++];
+	pv->id = id;
+	pv->verdict = (uint8_t)v;
+	pv->data = data;
+	pv->len = len;
+	pv->has_mark = mark != NULL;
+	pv->mark = mark ? *mark : 0;
 }
 
 /* One queued packet: exactly one verdict on every path. */
@@ -240,9 +271,9 @@ static int queue_on_packet(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK; /* nothing to give a verdict to */
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	id = ntohl(ph->packet_id);
-	q->stats.received++;
+	q->n_received++;
 	if (!attr[NFQA_PAYLOAD]) {
-		queue_verdict(q, id, VERDICT_ACCEPT, NULL, 0, NULL);
+		queue_pend(q, id, VERDICT_ACCEPT, NULL, 0, NULL);
 		return MNL_CB_OK;
 	}
 	skbinfo = attr[NFQA_SKB_INFO]
@@ -260,11 +291,64 @@ static int queue_on_packet(const struct nlmsghdr *nlh, void *data)
 	if (balanced && v != VERDICT_DROP) {
 		/* keep the packet's other mark bits */
 		mark |= q->mark;
-		queue_verdict(q, id, v, cp.data, cp.len, &mark);
+		queue_pend(q, id, v, cp.data, cp.len, &mark);
 	} else {
-		queue_verdict(q, id, v, cp.data, cp.len, NULL);
+		queue_pend(q, id, v, cp.data, cp.len, NULL);
 	}
 	return MNL_CB_OK;
+}
+
+/*
+ * The core's part of a batch of n messages, under the core lock when
+ * there are several queues: parse, look up, schedule, rewrite, and send
+ * what the forwarding methods batched (those frames point into our
+ * receive buffers, and their batch is shared). The verdicts are only
+ * noted: they are sent after the lock is released.
+ */
+static void queue_core_batch(struct queue *q, int n)
+{
+	uint64_t t0 = clock_ns(), t1 = t0, t2;
+
+	if (q->lock) {
+		pthread_mutex_lock(q->lock);
+		t1 = clock_ns();
+	}
+	q->now_ms = t1 / 1000000;
+	q->n_pending = q->n_received = 0;
+	for (int i = 0; i < n; i++) {
+		char *buf = q->iov[i].iov_base;
+
+		if (mnl_cb_run(buf, q->msgs[i].msg_len, 0, q->portid,
+			       queue_on_packet, q) < 0) {
+			/* an NLMSG_ERROR: the kernel refused a verdict we
+			 * sent earlier */
+			queue_stat_add(&q->stats.verdict_errors, 1);
+			log_limited(&q->rl_verdict, LOG_LVL_ERROR,
+				    "queue %u: verdict refused: %m",
+				    q->queue_num);
+		}
+	}
+	core_flush(q->core);
+	t2 = clock_ns();
+	if (q->lock)
+		pthread_mutex_unlock(q->lock);
+	queue_stat_add(&q->stats.received, q->n_received);
+	queue_stat_add(&q->stats.batches, 1);
+	queue_stat_add(&q->stats.lock_wait_ns, t1 - t0);
+	queue_stat_add(&q->stats.lock_hold_ns, t2 - t1);
+}
+
+/* The verdicts of the batch, in as few sendmsg() calls as they fit. */
+static void queue_send_verdicts(struct queue *q)
+{
+	for (unsigned int i = 0; i < q->n_pending; i++) {
+		const struct queue_verdict *pv = &q->pending[i];
+
+		queue_verdict(q, pv->id, (enum verdict)pv->verdict, pv->data,
+			      pv->len, pv->has_mark ? &pv->mark : NULL);
+	}
+	q->n_pending = 0;
+	queue_flush(q);
 }
 
 static void queue_on_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -279,7 +363,7 @@ static void queue_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			if (errno == ENOBUFS) {
-				q->stats.enobufs++;
+				queue_stat_add(&q->stats.enobufs, 1);
 				log_limited(&q->rl_recv, LOG_LVL_WARNING,
 					    "queue %u: the kernel dropped "
 					    "queued packets (ENOBUFS)",
@@ -290,23 +374,8 @@ static void queue_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 				    "queue %u: receive: %m", q->queue_num);
 			break;
 		}
-		q->now_ms = queue_clock_ms();
-		for (int i = 0; i < n; i++) {
-			char *buf = q->iov[i].iov_base;
-
-			if (mnl_cb_run(buf, q->msgs[i].msg_len, 0, q->portid,
-				       queue_on_packet, q) < 0) {
-				/* an NLMSG_ERROR: the kernel refused a
-				 * verdict we sent earlier */
-				q->stats.verdict_errors++;
-				log_limited(&q->rl_verdict, LOG_LVL_ERROR,
-					    "queue %u: verdict refused: %m",
-					    q->queue_num);
-			}
-		}
-		/* frames the core sent point into our receive buffers */
-		core_flush(q->core);
-		queue_flush(q);
+		queue_core_batch(q, n);
+		queue_send_verdicts(q);
 		if (n < RX_BATCH)
 			break;
 	}
@@ -341,6 +410,7 @@ void queue_close(struct queue *q)
 	free(q->rx);
 	free(q->msgs);
 	free(q->iov);
+	free(q->pending);
 	free(q->vb);
 	memset(q, 0, sizeof(*q));
 }

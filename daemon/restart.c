@@ -5,6 +5,9 @@
  * key=value pairs, e.g.
  *   NFQLB_HANDOVER=queue_fd=5,queue=0,table_fd=7,fw=1,fw_fd=8,chain=NFQLB,
  *                  mark=0x10000000,tables=0x7
+ * With several queues, queue_fd lists one fd per queue, colon-separated
+ * (queue_fd=5:6 for queues 0 and 1); one queue writes exactly what images
+ * before several queues wrote and read.
  * Every key is required; the next image refuses anything else (and then
  * starts as from scratch: it binds the queue anew, restores from the
  * checkpoint file). The binary is the path the daemon was started from,
@@ -91,6 +94,32 @@ static const long long key_max[K_LAST] = {
     [K_TABLES] = 255,
 };
 
+/* "5", "5:6:7" (one fd per queue) or "-1" (none) into h. */
+static int parse_queue_fds(struct handover *h, const char *val)
+{
+	const char *p = val;
+
+	if (strcmp(val, "-1") == 0)
+		return 0;
+	for (;;) {
+		char *end;
+		long long v;
+
+		if (h->n_queues == CONFIG_QUEUES_MAX || *p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		v = strtoll(p, &end, 10);
+		if (errno || v > INT_MAX)
+			return -1;
+		h->queue_fds[h->n_queues++] = (int)v;
+		if (*end == '\0')
+			return 0;
+		if (*end != ':')
+			return -1;
+		p = end + 1;
+	}
+}
+
 /* One "key=value" into h; returns the key, or -1. */
 static int parse_pair(struct handover *h, const char *key, const char *val)
 {
@@ -102,6 +131,8 @@ static int parse_pair(struct handover *h, const char *key, const char *val)
 		k++;
 	if (k == K_LAST)
 		return -1;
+	if (k == K_QUEUE_FD)
+		return parse_queue_fds(h, val) < 0 ? -1 : k;
 	if (k == K_CHAIN) {
 		size_t n = strlen(val);
 
@@ -116,9 +147,6 @@ static int parse_pair(struct handover *h, const char *key, const char *val)
 	    v < (k == K_QUEUE_FD || k == K_TABLE_FD || k == K_FW_FD ? -1 : 0))
 		return -1;
 	switch (k) {
-	case K_QUEUE_FD:
-		h->queue_fd = (int)v;
-		break;
 	case K_QUEUE:
 		h->queue_num = (uint16_t)v;
 		break;
@@ -149,7 +177,7 @@ int restart_handover_get(struct handover *h)
 	int rc = 1;
 
 	memset(h, 0, sizeof(*h));
-	h->queue_fd = h->table_fd = h->fw_fd = -1;
+	h->table_fd = h->fw_fd = -1;
 	if (!env)
 		return 0;
 	copy = strdup(env);
@@ -180,7 +208,7 @@ int restart_handover_get(struct handover *h)
 		log_err("%s is malformed; starting without a handover",
 			RESTART_ENV);
 		memset(h, 0, sizeof(*h));
-		h->queue_fd = h->table_fd = h->fw_fd = -1;
+		h->table_fd = h->fw_fd = -1;
 	}
 	return rc;
 }
@@ -195,22 +223,56 @@ static int set_cloexec(int fd, bool on)
 	return fcntl(fd, F_SETFD, flags);
 }
 
+/* "queue_fd=5:6" or "queue_fd=-1"; returns the length or -1. */
+static int queue_fds_env(const struct handover *h, char *buf, size_t size)
+{
+	size_t len;
+	int n = snprintf(buf, size, "queue_fd=%s", h->n_queues ? "" : "-1");
+
+	for (unsigned int i = 0; n >= 0 && i < h->n_queues; i++) {
+		len = (size_t)n;
+		if (len >= size)
+			return -1;
+		n = snprintf(buf + len, size - len, "%s%d", i ? ":" : "",
+			     h->queue_fds[i]);
+		n = n < 0 ? -1 : n + (int)len;
+	}
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
 int restart_handover_env(const struct handover *h, char *buf, size_t size)
 {
-	int n = snprintf(
-	    buf, size,
-	    "queue_fd=%d,queue=%u,table_fd=%d,fw=%d,fw_fd=%d,chain=%s,"
-	    "mark=0x%" PRIx32 ",tables=0x%x",
-	    h->queue_fd, h->queue_num, h->table_fd, h->fw_active ? 1 : 0,
-	    h->fw_fd, h->fw_chain[0] ? h->fw_chain : "-", h->fw_mark,
-	    h->fw_tables_existed);
+	int q = queue_fds_env(h, buf, size), n;
 
-	return n < 0 || (size_t)n >= size ? -1 : 0;
+	if (q < 0)
+		return -1;
+	n = snprintf(buf + q, size - (size_t)q,
+		     ",queue=%u,table_fd=%d,fw=%d,fw_fd=%d,chain=%s,"
+		     "mark=0x%" PRIx32 ",tables=0x%x",
+		     h->queue_num, h->table_fd, h->fw_active ? 1 : 0, h->fw_fd,
+		     h->fw_chain[0] ? h->fw_chain : "-", h->fw_mark,
+		     h->fw_tables_existed);
+	return n < 0 || (size_t)n >= size - (size_t)q ? -1 : 0;
+}
+
+/* Makes the handed-over fds inheritable (on false) or not again. */
+static int handover_cloexec(const struct handover *h, bool on)
+{
+	int rc = 0;
+
+	for (unsigned int i = 0; i < h->n_queues; i++)
+		if (set_cloexec(h->queue_fds[i], on) < 0)
+			rc = -1;
+	if (h->table_fd >= 0 && set_cloexec(h->table_fd, on) < 0)
+		rc = -1;
+	if (h->fw_fd >= 0 && set_cloexec(h->fw_fd, on) < 0)
+		rc = -1;
+	return rc;
 }
 
 int restart_exec(const struct handover *h)
 {
-	char env[256];
+	char env[1024];
 	sigset_t set, old;
 
 	if (!exe_path[0] || !exe_argv) {
@@ -222,9 +284,7 @@ int restart_exec(const struct handover *h)
 		log_err("restart: cannot set %s", RESTART_ENV);
 		return -1;
 	}
-	if ((h->queue_fd >= 0 && set_cloexec(h->queue_fd, false) < 0) ||
-	    (h->table_fd >= 0 && set_cloexec(h->table_fd, false) < 0) ||
-	    (h->fw_fd >= 0 && set_cloexec(h->fw_fd, false) < 0)) {
+	if (handover_cloexec(h, false) < 0) {
 		log_err("restart: making the handed-over fds inheritable: %m");
 		goto undo;
 	}
@@ -237,11 +297,6 @@ int restart_exec(const struct handover *h)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 undo:
 	unsetenv(RESTART_ENV);
-	if (h->queue_fd >= 0)
-		set_cloexec(h->queue_fd, true);
-	if (h->table_fd >= 0)
-		set_cloexec(h->table_fd, true);
-	if (h->fw_fd >= 0)
-		set_cloexec(h->fw_fd, true);
+	handover_cloexec(h, true);
 	return -1;
 }

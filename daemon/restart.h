@@ -22,8 +22,11 @@
 
 /* What one image hands to the next. */
 struct handover {
-	int queue_fd;	    /* bound NFQUEUE netlink socket; -1: none */
-	uint16_t queue_num; /* the queue it is bound to */
+	/* bound NFQUEUE netlink sockets, of queues queue_num, queue_num+1,
+	 * ...; n_queues 0: none */
+	int queue_fds[CONFIG_QUEUES_MAX];
+	unsigned int n_queues;
+	uint16_t queue_num; /* the first queue */
 	int table_fd;	    /* memfd with a checkpoint of the table; -1 */
 	bool fw_active;	    /* our chain is installed: adopt it */
 	int fw_fd;	    /* memfd with its rules (fw_handover_write); -1 */

@@ -28,7 +28,9 @@ TOP=$PWD
 OUT=${NFQLB_SANITIZE_DIR:-$TOP/build/sanitize}
 CC=${CC:-gcc}
 # shellcheck disable=SC2054 # the commas are part of -fsanitize=
-SAN_CFLAGS=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+# $NFQLB_SANITIZERS replaces address,undefined (e.g. thread: a TSan build of
+# the daemon for the multi-queue test, by hand, see README "Several queues").
+SAN_CFLAGS=(-g -O1 -fsanitize=${NFQLB_SANITIZERS:-address,undefined} -fno-sanitize-recover=all
 	-fno-omit-frame-pointer -include "$TOP/autoconfig.h" -iquote "$TOP/daemon")
 # Options given in the environment come last, so they can override ours.
 SAN_ASAN_OPTIONS=detect_leaks=1:abort_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}
@@ -80,7 +82,7 @@ build() {
 	cflags=$(pkg-config --cflags cmocka libconfig libmnl) || die "pkg-config: cmocka, libconfig or libmnl missing"
 	libs="$(pkg-config --libs cmocka libconfig libmnl) -lev" || die "pkg-config: cmocka, libconfig or libmnl missing"
 	dcflags=$(pkg-config --cflags libnetfilter_queue libnfnetlink) || die "pkg-config: libnetfilter_queue or libnfnetlink missing"
-	dlibs="$(pkg-config --libs libnetfilter_queue libnfnetlink libconfig libmnl) -lev" || die "pkg-config: daemon libraries missing"
+	dlibs="$(pkg-config --libs libnetfilter_queue libnfnetlink libconfig libmnl) -lev -pthread" || die "pkg-config: daemon libraries missing"
 
 	# Only what an earlier build made: OUT may have been given by the user.
 	rm -rf "$OUT/obj" "$OUT"/test_* "$OUT/nfqlb"

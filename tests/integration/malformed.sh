@@ -85,7 +85,8 @@ for head, vals in zip(lines[0::2], lines[1::2]):
 	} >"$1"
 }
 
-queue_received() { ctl metrics | sed -n 's/^nfqlb_queue_packets_total //p'; }
+# packets read by all queues together
+queue_received() { ctl metrics | awk '/^nfqlb_queue_packets_total[{ ]/ { n += $NF } END { print n + 0 }'; }
 # The queue is quiet: nothing new read within the last half second.
 queue_settled() {
 	local a b

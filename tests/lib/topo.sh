@@ -21,6 +21,8 @@
 # Environment: NFQLB (daemon binary, default $TOP/nfqlb), NFQLB_KEEP_TMP=1
 # (keep the temp dir with all logs for a post-mortem).
 # Daemon control, read when used (a test may also set them after sourcing):
+#   NFQLB_QUEUES           daemon.queues in write_conf's configs (default 1;
+#                          2 runs any test on two worker threads)
 #   NFQLB_WRAPPER          words put before the daemon's command line, e.g.
 #                          "valgrind --log-file=$TMP/vg.log" (default: none)
 #   NFQLB_START_TIMEOUT    seconds start_nfqlb waits for readiness (default 5)
@@ -561,7 +563,7 @@ write_conf() {
 		cat <<EOF
 daemon: {
   queue = 0;
-  queues = 1;
+  queues = ${NFQLB_QUEUES:-1};
   control_socket = "$TMP/nfqlb.sock";
   log_level = "debug";
   checkpoint: { file = "$TMP/connections.ckpt"; interval = 5; };

@@ -21,7 +21,7 @@ static const char *const good[] = {
     "services = ( { name = \"web\"; vip = \"203.0.113.10\"; port = 80;\n"
     "  scheduler = \"rr\";\n" SERVERS "} );\n",
     /* every daemon setting, UDP, wrr with weight 0, health none */
-    "daemon: { queue = 3; queues = 1; control_socket = \"/run/x.sock\";\n"
+    "daemon: { queue = 3; queues = 4; control_socket = \"/run/x.sock\";\n"
     "  max_connections = 1000; log_level = \"debug\";\n"
     "  checkpoint: { file = \"/var/lib/x.ckpt\"; interval = 5; }; };\n"
     "iptables: { manage = false; chain = \"LB_1\"; mark = 0x100; };\n"
@@ -220,7 +220,9 @@ static const struct bad bad[] = {
     {SVC_HEAD "  port = 80; schedular = \"rr\"; # <-\n" SERVERS "} );\n",
      "unknown setting 'schedular'"},
     {"daemon: { log_level = \"loud\"; }; # <-\n", "unknown log_level"},
-    {"daemon: { queues = 4; }; # <-\n", "not supported yet"},
+    {"daemon: { queues = 65; }; # <-\n", "out of range"},
+    {"daemon: { queues = 0; }; # <-\n", "out of range"},
+    {"daemon: { queue = 65535; queues = 2; }; # <-\n", "exceeds queue"},
     {"iptables: { chain = \"this-chain-name-is-far-too-long\"; }; # <-\n",
      "chain"},
     {"iptables: { mark = 3; }; # <-\n", "single bit"},
@@ -297,6 +299,7 @@ static void test_good_values(void **state)
 
 	assert_int_equal(config_load(path, &cfg, stderr), 0);
 	assert_int_equal(cfg.queue, 3);
+	assert_int_equal(cfg.queues, 4);
 	assert_int_equal(cfg.max_connections, 1000);
 	assert_false(cfg.fw_manage);
 	assert_string_equal(cfg.fw_chain, "LB_1");

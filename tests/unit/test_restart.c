@@ -8,7 +8,8 @@
 #include "restart.h"
 
 static const struct handover sample = {
-    .queue_fd = 5,
+    .queue_fds = {5},
+    .n_queues = 1,
     .queue_num = 7,
     .table_fd = 9,
     .fw_active = true,
@@ -20,7 +21,7 @@ static const struct handover sample = {
 
 static void assert_nothing(const struct handover *h)
 {
-	assert_int_equal(h->queue_fd, -1);
+	assert_int_equal(h->n_queues, 0);
 	assert_int_equal(h->table_fd, -1);
 	assert_int_equal(h->fw_fd, -1);
 	assert_false(h->fw_active);
@@ -45,7 +46,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(restart_handover_get(&h), 1);
 	/* read once: a later exec of something else must not see it */
 	assert_null(getenv(RESTART_ENV));
-	assert_int_equal(h.queue_fd, 5);
+	assert_int_equal(h.n_queues, 1);
+	assert_int_equal(h.queue_fds[0], 5);
 	assert_int_equal(h.queue_num, 7);
 	assert_int_equal(h.table_fd, 9);
 	assert_true(h.fw_active);
@@ -57,13 +59,13 @@ static void test_round_trip(void **state)
 	h = sample;
 	h.fw_active = false;
 	h.fw_chain[0] = '\0';
-	h.queue_fd = -1;
+	h.n_queues = 0;
 	h.fw_fd = -1;
 	assert_int_equal(restart_handover_env(&h, env, sizeof(env)), 0);
 	setenv(RESTART_ENV, env, 1);
 	assert_int_equal(restart_handover_get(&h), 1);
 	assert_false(h.fw_active);
-	assert_int_equal(h.queue_fd, -1);
+	assert_int_equal(h.n_queues, 0);
 	assert_int_equal(h.fw_fd, -1);
 	assert_int_equal(h.table_fd, 9);
 	/* a buffer too small is refused, never cut */
@@ -107,6 +109,18 @@ static void test_malformed(void **state)
 	    "tables=0",
 	    "queue_fd=5,queue=0,table_fd=6,fw=1,fw_fd=-2,chain=NFQLB,mark=1,"
 	    "tables=0",
+	    "queue_fd=5:,queue=0,table_fd=6,fw=1,fw_fd=1,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=:5,queue=0,table_fd=6,fw=1,fw_fd=1,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=5::6,queue=0,table_fd=6,fw=1,fw_fd=1,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=-1:5,queue=0,table_fd=6,fw=1,fw_fd=1,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=5:-1,queue=0,table_fd=6,fw=1,fw_fd=1,chain=NFQLB,mark=1,"
+	    "tables=0",
+	    "queue_fd=5:x,queue=0,table_fd=6,fw=1,fw_fd=1,chain=NFQLB,mark=1,"
+	    "tables=0",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -117,6 +131,42 @@ static void test_malformed(void **state)
 		assert_nothing(&h);
 		assert_null(getenv(RESTART_ENV));
 	}
+}
+
+/* One queue writes what images before several queues read; several
+ * queues list one fd each, up to the most a config allows. */
+static void test_queue_fds(void **state)
+{
+	struct handover h = sample, back;
+	char env[1024];
+
+	assert_int_equal(restart_handover_env(&h, env, sizeof(env)), 0);
+	assert_string_equal(env, "queue_fd=5,queue=7,table_fd=9,fw=1,fw_fd=11,"
+				 "chain=NFQLB,mark=0x10000000,tables=0x5");
+	h.n_queues = 3;
+	h.queue_fds[1] = 6;
+	h.queue_fds[2] = 12;
+	assert_int_equal(restart_handover_env(&h, env, sizeof(env)), 0);
+	assert_true(strncmp(env, "queue_fd=5:6:12,queue=7,", 24) == 0);
+	setenv(RESTART_ENV, env, 1);
+	assert_int_equal(restart_handover_get(&back), 1);
+	assert_int_equal(back.n_queues, 3);
+	assert_int_equal(back.queue_fds[0], 5);
+	assert_int_equal(back.queue_fds[1], 6);
+	assert_int_equal(back.queue_fds[2], 12);
+	assert_int_equal(back.queue_num, 7);
+	h.n_queues = CONFIG_QUEUES_MAX;
+	for (unsigned int i = 0; i < CONFIG_QUEUES_MAX; i++)
+		h.queue_fds[i] = 1000 + (int)i;
+	assert_int_equal(restart_handover_env(&h, env, sizeof(env)), 0);
+	setenv(RESTART_ENV, env, 1);
+	assert_int_equal(restart_handover_get(&back), 1);
+	assert_int_equal(back.n_queues, CONFIG_QUEUES_MAX);
+	assert_int_equal(back.queue_fds[CONFIG_QUEUES_MAX - 1],
+			 1000 + CONFIG_QUEUES_MAX - 1);
+	/* cut short rather than truncated */
+	assert_int_equal(restart_handover_env(&h, env, 100), -1);
+	assert_int_equal(restart_handover_env(&h, env, 12), -1);
 }
 
 /* Without restart_init() the binary is unknown: refused, no exec. */
@@ -132,6 +182,7 @@ int main(void)
 	    cmocka_unit_test(test_absent),
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_queue_fds),
 	    cmocka_unit_test(test_exec_unknown_binary),
 	};
 
