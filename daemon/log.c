@@ -53,9 +53,10 @@ void log_init(const char *ident, bool to_stderr, enum log_level level)
 	logger.syslog_open = true;
 }
 
+/* Atomic: with several queues, workers log while a reload sets it. */
 void log_set_level(enum log_level level)
 {
-	logger.level = level;
+	__atomic_store_n(&logger.level, level, __ATOMIC_RELAXED);
 }
 
 int log_level_parse(const char *name, enum log_level *level)
@@ -72,7 +73,7 @@ int log_level_parse(const char *name, enum log_level *level)
 
 bool log_enabled(enum log_level level)
 {
-	return level <= logger.level;
+	return level <= __atomic_load_n(&logger.level, __ATOMIC_RELAXED);
 }
 
 static const char *level_name(enum log_level level)

@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "vbatch.h"
+#include "workers.h"
 
 #define RX_BATCH     64			 /* packets per recvmmsg */
 #define RX_BUF	     (0xffff + 4096)	 /* one packet + netlink overhead */
@@ -310,7 +311,7 @@ static void queue_core_batch(struct queue *q, int n)
 	uint64_t t0 = clock_ns(), t1 = t0, t2;
 
 	if (q->lock) {
-		pthread_mutex_lock(q->lock);
+		pthread_mutex_lock(&q->lock->mu);
 		t1 = clock_ns();
 	}
 	q->now_ms = t1 / 1000000;
@@ -331,7 +332,7 @@ static void queue_core_batch(struct queue *q, int n)
 	core_flush(q->core);
 	t2 = clock_ns();
 	if (q->lock)
-		pthread_mutex_unlock(q->lock);
+		pthread_mutex_unlock(&q->lock->mu);
 	queue_stat_add(&q->stats.received, q->n_received);
 	queue_stat_add(&q->stats.batches, 1);
 	queue_stat_add(&q->stats.lock_wait_ns, t1 - t0);

@@ -3,13 +3,13 @@
 #define NFQLB_QUEUE_H
 
 #include <ev.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core.h"
 #include "log.h"
 
+struct core_lock;
 struct mnl_socket;
 struct vbatch;
 struct mmsghdr;
@@ -66,7 +66,7 @@ struct queue {
 	struct core *core;
 	/* the core lock, taken around the core's work on each batch; NULL
 	 * when this queue is the only one (served by the main loop) */
-	pthread_mutex_t *lock;
+	struct core_lock *lock;
 	ev_io io;
 	/* receive side: one buffer per message of a recvmmsg batch */
 	char *rx;

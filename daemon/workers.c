@@ -16,14 +16,14 @@ static void main_release(struct ev_loop *loop)
 {
 	struct workers *ws = ev_userdata(loop);
 
-	pthread_mutex_unlock(&ws->lock);
+	pthread_mutex_unlock(&ws->lock.mu);
 }
 
 static void main_acquire(struct ev_loop *loop)
 {
 	struct workers *ws = ev_userdata(loop);
 
-	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->lock.mu);
 }
 
 static void on_stop(struct ev_loop *loop, ev_async *w, int revents)
@@ -59,7 +59,7 @@ int workers_init(struct workers *ws, struct ev_loop *main_loop,
 	int rc;
 
 	memset(ws, 0, sizeof(*ws));
-	rc = pthread_mutex_init(&ws->lock, NULL);
+	rc = pthread_mutex_init(&ws->lock.mu, NULL);
 	if (rc) {
 		log_err("workers: core lock: %s", strerror(rc));
 		return -1;
@@ -86,14 +86,14 @@ int workers_init(struct workers *ws, struct ev_loop *main_loop,
 		ev_async_start(w->loop, &w->stop);
 		qs[i].lock = &ws->lock;
 	}
-	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->lock.mu);
 	ev_set_userdata(main_loop, ws);
 	ev_set_loop_release_cb(main_loop, main_release, main_acquire);
 	return 0;
 fail:
 	loops_free(ws);
 	free(ws->w);
-	pthread_mutex_destroy(&ws->lock);
+	pthread_mutex_destroy(&ws->lock.mu);
 	memset(ws, 0, sizeof(*ws));
 	return -1;
 }
@@ -156,7 +156,7 @@ void workers_stop(struct workers *ws)
 	if (!any)
 		return;
 	/* a worker may wait for the lock to end its batch */
-	pthread_mutex_unlock(&ws->lock);
+	pthread_mutex_unlock(&ws->lock.mu);
 	for (unsigned int i = 0; i < ws->n; i++) {
 		struct worker *w = &ws->w[i];
 
@@ -165,7 +165,7 @@ void workers_stop(struct workers *ws)
 		pthread_join(w->tid, NULL);
 		w->running = false;
 	}
-	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->lock.mu);
 	/* the threads are gone: their loops are ours again */
 	for (unsigned int i = 0; i < ws->n; i++)
 		queue_stop(ws->w[i].q, ws->w[i].loop);
@@ -179,8 +179,8 @@ void workers_free(struct workers *ws)
 	loops_free(ws);
 	ev_set_loop_release_cb(ws->main_loop, NULL, NULL);
 	ev_set_userdata(ws->main_loop, NULL);
-	pthread_mutex_unlock(&ws->lock);
-	pthread_mutex_destroy(&ws->lock);
+	pthread_mutex_unlock(&ws->lock.mu);
+	pthread_mutex_destroy(&ws->lock.mu);
 	free(ws->w);
 	memset(ws, 0, sizeof(*ws));
 }

@@ -27,6 +27,11 @@
 
 #include "queue.h"
 
+/* The core lock (a struct, so queue.h needs no <pthread.h>). */
+struct core_lock {
+	pthread_mutex_t mu;
+};
+
 struct worker {
 	struct queue *q;
 	struct ev_loop *loop;
@@ -36,7 +41,7 @@ struct worker {
 };
 
 struct workers {
-	pthread_mutex_t lock; /* the core lock */
+	struct core_lock lock;
 	struct ev_loop *main_loop;
 	struct worker *w;
 	unsigned int n;

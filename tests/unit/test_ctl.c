@@ -9,6 +9,7 @@
 #include "ctl_fmt.h"
 #include "ctl_proto.h"
 #include "obuf.h"
+#include "queue.h"
 #include "sched.h"
 #include "service.h"
 #include "stats.h"
@@ -366,7 +367,8 @@ static void test_list_json(void **state)
 	    "\"unknown_flow\":0,\"method_missing\":0,"
 	    "\"neighbour_unresolved\":0,\"no_route\":0,\"frag_needed\":0,"
 	    "\"too_big\":0,\"gso_unsupported\":0,"
-	    "\"icmp_unknown_flow\":0,\"embryonic_dropped\":0}}\n");
+	    "\"icmp_unknown_flow\":0,\"embryonic_dropped\":0},"
+	    "\"queues\":[]}\n");
 	obuf_free(&b);
 }
 
@@ -537,10 +539,70 @@ static void test_metrics(void **state)
 	obuf_free(&b);
 }
 
+/* Each queue's figures: list --stats, --json list, the metrics. */
+static void test_queues(void **state)
+{
+	struct fixture *f = *state;
+	struct queue qs[2];
+	struct obuf b;
+
+	memset(qs, 0, sizeof(qs));
+	qs[0].queue_num = 4;
+	qs[0].stats = (struct queue_stats){.received = 100,
+					   .batches = 10,
+					   .lock_wait_ns = 500000000,
+					   .lock_hold_ns = 1000000000,
+					   .since_ms = 0};
+	qs[1].queue_num = 5;
+	qs[1].stats = (struct queue_stats){.received = 7,
+					   .batches = 3,
+					   .enobufs = 1,
+					   .verdict_errors = 2,
+					   .send_errors = 3,
+					   .lock_wait_ns = 250000000,
+					   .lock_hold_ns = 125000000,
+					   .since_ms = 5000};
+	f->v.queues = qs;
+	f->v.n_queues = 2;
+	f->v.now_ms = 10000;
+	obuf_init(&b);
+	fmt_list(&b, &f->v, CTL_F_STATS);
+	assert_non_null(strstr(
+	    b.data, "\nQueue 4: 100 packets in 10 batches, core lock held "
+		    "10.0% waited 5.0% of 10 s, enobufs 0, verdict errors 0, "
+		    "send errors 0\nQueue 5: 7 packets in 3 batches, core lock "
+		    "held 2.5% waited 5.0% of 5 s, enobufs 1, verdict errors "
+		    "2, send errors 3\n"));
+	obuf_free(&b);
+	obuf_init(&b);
+	fmt_list(&b, &f->v, CTL_F_JSON);
+	assert_non_null(strstr(
+	    b.data, "},\"queues\":[{\"queue\":4,\"packets\":100,\"batches\":10,"
+		    "\"enobufs\":0,\"verdict_errors\":0,\"send_errors\":0,"
+		    "\"lock_wait_us\":500000,\"lock_hold_us\":1000000,"
+		    "\"counting_ms\":10000},{\"queue\":5,\"packets\":7,"
+		    "\"batches\":3,\"enobufs\":1,\"verdict_errors\":2,"
+		    "\"send_errors\":3,\"lock_wait_us\":250000,"
+		    "\"lock_hold_us\":125000,\"counting_ms\":5000}]}\n"));
+	obuf_free(&b);
+	obuf_init(&b);
+	fmt_metrics(&b, &f->v);
+	assert_non_null(strstr(b.data, "nfqlb_queue_packets_total{queue=\"4\"} "
+				       "100\nnfqlb_queue_packets_total{queue="
+				       "\"5\"} 7\n"));
+	assert_non_null(strstr(b.data, "nfqlb_queue_lock_hold_seconds_total{"
+				       "queue=\"5\"} 0.125000\n"));
+	assert_non_null(strstr(b.data, "nfqlb_queue_send_errors_total{"
+				       "queue=\"5\"} 3\n"));
+	assert_int_equal(count(b.data, "# TYPE nfqlb_queue_"), 7);
+	obuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_request_roundtrip),
+	    cmocka_unit_test_setup_teardown(test_queues, setup, teardown),
 	    cmocka_unit_test(test_request_bad),
 	    cmocka_unit_test(test_request_limits),
 	    cmocka_unit_test(test_frames),
