@@ -82,6 +82,10 @@
  *   method     enum fwd_method: 0 nat, 1 dr, 2 tun
  *   state      enum tcp_state (IPVS's order); 0 for UDP
  *   flags      0x01 inactive (IPVS's inactconns rather than activeconns)
+ *              0x02 offload: the flow of an offload service
+ *              0x04 kernel: conntrack carries it (then its lifetime is
+ *              the conntrack entry's: a restore binds it again, see
+ *              ctevents.c, and remaining/timeout say nothing)
  *   addresses  the client-side tuple and the real server by address and
  *   and ports  port (never an index: the server list may change)
  *   firewall   for a firewall-mark service; the flow's service is then
@@ -330,6 +334,13 @@ uint32_t ckpt_entries(const struct conn_table *t)
 	return t->count + t->pt.count;
 }
 
+static uint8_t ckpt_conn_flags(const struct conn *c)
+{
+	return (uint8_t)((conn_is_active(c) ? 0 : CKPT_RF_INACTIVE) |
+			 (c->flags & CONN_F_OFFLOAD ? CKPT_RF_OFFLOAD : 0) |
+			 (c->flags & CONN_F_KERNEL ? CKPT_RF_KERNEL : 0));
+}
+
 size_t ckpt_encode(const struct conn_table *t, const struct service_set *svcs,
 		   uint64_t now_ms, uint64_t wall_ms, const char *writer,
 		   uint8_t *buf)
@@ -357,7 +368,7 @@ size_t ckpt_encode(const struct conn_table *t, const struct service_set *svcs,
 			    .proto = c->proto,
 			    .fwd = c->fwd,
 			    .state = c->state,
-			    .flags = conn_is_active(c) ? 0 : CKPT_RF_INACTIVE,
+			    .flags = ckpt_conn_flags(c),
 			    .caddr = c->caddr,
 			    .vaddr = c->vaddr,
 			    .daddr = c->daddr,
@@ -407,8 +418,8 @@ enum ckpt_err ckpt_get_rec(const uint8_t *buf, struct ckpt_rec *r)
 	if (r->fwd >= FWD_LAST || r->state >= TCP_S_LAST ||
 	    (r->proto == IPPROTO_UDP && r->state != 0))
 		return CKPT_E_RECORD;
-	if (r->flags & ~CKPT_RF_INACTIVE || buf[5] || buf[6] || buf[7] ||
-	    buf[26] || buf[27])
+	if (r->flags & ~(CKPT_RF_INACTIVE | CKPT_RF_OFFLOAD | CKPT_RF_KERNEL) ||
+	    buf[5] || buf[6] || buf[7] || buf[26] || buf[27])
 		return CKPT_E_RECORD;
 	if (r->timeout_ms == 0 || r->remaining_ms > r->timeout_ms)
 		return CKPT_E_RECORD;
@@ -609,7 +620,11 @@ static void restore_conn(const struct ckpt_rec *r, struct conn_table *t,
 	uint8_t tl = r->proto == IPPROTO_TCP ? r->state : CONN_TL_UDP;
 	uint64_t expires;
 
-	expires = restored_expiry(r, t->tl[tl].timeout_ms, elapsed, now_ms);
+	/* the kernel's entry decides whether a flow it carries lives on */
+	expires =
+	    r->flags & CKPT_RF_KERNEL
+		? now_ms + 1
+		: restored_expiry(r, t->tl[tl].timeout_ms, elapsed, now_ms);
 	if (!expires) {
 		st->expired++;
 		return;
@@ -638,6 +653,10 @@ static void restore_conn(const struct ckpt_rec *r, struct conn_table *t,
 		st->table_full++;
 		return;
 	}
+	if (r->flags & CKPT_RF_OFFLOAD)
+		c->flags |= CONN_F_OFFLOAD;
+	if (r->flags & CKPT_RF_KERNEL)
+		conn_kernel_bind(t, c, 0, -1);
 	rebind_template(t, c);
 	st->restored++;
 	if (conn_is_active(c))

@@ -25,6 +25,8 @@ enum ckpt_rec_type {
 
 /* Record flags. */
 #define CKPT_RF_INACTIVE 0x01 /* counted in the server's inactive_conns */
+#define CKPT_RF_OFFLOAD	 0x02 /* of an offload service (CONN_F_OFFLOAD) */
+#define CKPT_RF_KERNEL	 0x04 /* carried by conntrack (CONN_F_KERNEL) */
 
 /* The header, decoded. */
 struct ckpt_header {

@@ -315,11 +315,12 @@ static bool chain_name_ok(const char *c)
 static void parse_iptables(struct parser *ps, const config_setting_t *root,
 			   struct config *cfg)
 {
-	static const char *const known[] = {"manage", "chain", "mark", NULL};
+	static const char *const known[] = {"manage", "chain", "mark",
+					    "offload_mask", NULL};
 	const config_setting_t *ipt = get_group(ps, root, "iptables");
 	const config_setting_t *s;
 	const char *str;
-	unsigned int mark = cfg->fw_mark;
+	unsigned int mark = cfg->fw_mark, omask = cfg->fw_offload_mask;
 
 	if (!ipt)
 		return;
@@ -339,6 +340,14 @@ static void parse_iptables(struct parser *ps, const config_setting_t *root,
 	if (s && (mark & (mark - 1)))
 		perr(ps, s, "mark must be a single bit, e.g. 0x10000000");
 	cfg->fw_mark = mark;
+	s = get_uint(ps, ipt, "offload_mask", 1, 0xffffffffLL, &omask);
+	if (s && offload_mask_bits(omask) == 0)
+		perr(ps, s,
+		     "offload_mask 0x%x must be one run of at least 2 "
+		     "contiguous bits, e.g. 0x0fff0000",
+		     omask);
+	cfg->fw_offload_mask = omask;
+	cfg->offload_mask_line = s ? (int)config_setting_source_line(s) : 0;
 }
 
 static void parse_timeouts(struct parser *ps, const config_setting_t *root,
@@ -739,7 +748,7 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 					    "servers",
 					    "health",
 					    NULL};
-	static const char *const later[] = {"offload", "timeouts", NULL};
+	static const char *const later[] = {"timeouts", NULL};
 	const config_setting_t *s;
 	const char *str;
 
@@ -830,8 +839,62 @@ static void parse_service(struct parser *ps, const config_setting_t *ss,
 	svc->health.expect_status = 200;
 	parse_health(ps, ss, svc->name, &svc->health);
 	get_bool(ps, ss, "alpha", &svc->alpha);
+	get_bool(ps, ss, "offload", &svc->offload);
+	s = config_setting_get_member(ss, "offload");
+	svc->offload_line = s ? (int)config_setting_source_line(s) : svc->line;
 	parse_sorry(ps, ss, svc);
 	parse_servers(ps, ss, svc);
+}
+
+/*
+ * offload = true: conntrack carries the flow (NAT only: see README, "Kernel
+ * fast path"), so the daemon's rules must be installed, the server ids
+ * must fit offload_mask, and no firewall mark may use its bits.
+ */
+static void check_offload(struct parser *ps, const struct config *cfg)
+{
+	unsigned int ids = 0, max = 0,
+		     bits = offload_mask_bits(cfg->fw_offload_mask);
+	const struct service_conf *last = NULL;
+
+	for (unsigned int i = 0; i < cfg->n_services; i++) {
+		const struct service_conf *svc = &cfg->services[i];
+
+		if (!svc->offload || svc->fwd != FWD_NAT)
+			continue;
+		last = svc;
+		ids += svc->n_servers + (svc->has_sorry ? 1 : 0);
+		if (!cfg->fw_manage)
+			perr_at(ps, svc->offload_line,
+				"%s: offload = true needs iptables.manage = "
+				"true (its rules carry the flows)",
+				svc->name);
+	}
+	if (!last)
+		return;
+	if (cfg->fw_offload_mask & cfg->fw_mark)
+		perr_at(
+		    ps,
+		    cfg->offload_mask_line ? cfg->offload_mask_line
+					   : last->offload_line,
+		    "iptables.offload_mask 0x%x overlaps iptables.mark 0x%x",
+		    cfg->fw_offload_mask, cfg->fw_mark);
+	max = bits >= 16 ? 65535 : (1u << bits) - 1;
+	if (ids > max)
+		perr_at(ps, last->offload_line,
+			"%s: %u servers of offload services, but offload_mask "
+			"0x%x names at most %u",
+			last->name, ids, cfg->fw_offload_mask, max);
+	for (unsigned int i = 0; i < cfg->n_services; i++) {
+		const struct service_conf *svc = &cfg->services[i];
+
+		if (svc->fwmark & cfg->fw_offload_mask)
+			perr_at(
+			    ps, svc->key_line,
+			    "%s: fwmark 0x%x overlaps iptables.offload_mask "
+			    "0x%x, the field nfqlb uses for offloaded flows",
+			    svc->name, svc->fwmark, cfg->fw_offload_mask);
+	}
 }
 
 static void parse_services(struct parser *ps, const config_setting_t *root,
@@ -906,6 +969,7 @@ static void config_defaults(struct config *cfg)
 	cfg->fw_manage = true;
 	snprintf(cfg->fw_chain, sizeof(cfg->fw_chain), "NFQLB");
 	cfg->fw_mark = 0x10000000;
+	cfg->fw_offload_mask = 0x0fff0000;
 	/* IPVS defaults: ESTABLISHED 15 min, FIN_WAIT 2 min, SYN_RECV 1
 	 * min, UDP 5 min */
 	cfg->timeouts.tcp = 900;
@@ -943,6 +1007,7 @@ int config_load(const char *path, struct config *cfg, FILE *errs)
 	parse_iptables(&ps, root, cfg);
 	parse_timeouts(&ps, root, cfg);
 	parse_services(&ps, root, cfg);
+	check_offload(&ps, cfg);
 	config_destroy(&lc);
 	if (ps.nerr) {
 		config_free(cfg);

@@ -81,8 +81,10 @@ struct service_conf {
 	unsigned int persistence; /* seconds; 0 = off */
 	uint32_t persist_mask;	  /* persistence_netmask, network order */
 	struct health_conf health;
-	bool alpha;		  /* servers start down until a check passes */
-	bool has_sorry;		  /* sorry_server given */
+	bool alpha;	  /* servers start down until a check passes */
+	bool offload;	  /* established flows to the kernel, see offload.h */
+	int offload_line; /* of its offload = ... */
+	bool has_sorry;	  /* sorry_server given */
 	struct server_conf sorry; /* takes new flows when no server can */
 	struct server_conf *servers;
 	unsigned int n_servers;
@@ -117,6 +119,10 @@ struct config {
 	bool fw_manage;
 	char fw_chain[CONFIG_CHAIN_MAX];
 	uint32_t fw_mark; /* bit(s) set on balanced packets, see fw.c */
+	/* contiguous field of the packet and connection marks that names
+	 * an offloaded flow's server (iptables.offload_mask, see fw.c) */
+	uint32_t fw_offload_mask;
+	int offload_mask_line; /* 0: the default */
 	struct timeouts_conf timeouts;
 	struct service_conf *services;
 	unsigned int n_services;
@@ -129,6 +135,23 @@ struct config {
  */
 int config_load(const char *path, struct config *cfg, FILE *errs);
 void config_free(struct config *cfg);
+
+/* The width of an offload_mask: one run of 2 to 32 set bits, else 0. */
+static inline unsigned int offload_mask_bits(uint32_t mask)
+{
+	uint32_t low = mask & -mask; /* its lowest set bit */
+	uint64_t run = (uint64_t)mask + low;
+
+	if (mask == 0 || (run & (run - 1)) != 0 || mask == low)
+		return 0;
+	return (unsigned int)__builtin_popcount(mask);
+}
+
+/* The lowest bit of an offload_mask: server ids are shifted by it. */
+static inline unsigned int offload_mask_shift(uint32_t mask)
+{
+	return mask ? (unsigned int)__builtin_ctz(mask) : 0;
+}
 
 const char *fwd_method_name(enum fwd_method m);
 const char *health_type_name(enum health_type t);

@@ -60,6 +60,7 @@ static void timeouts_to_ms(struct conn_table *t, const struct timeouts_conf *to,
 	ms[TCP_S_FIN_WAIT] = (uint64_t)to->tcp_fin * 1000;
 	ms[TCP_S_SYN_RECV] = (uint64_t)to->tcp_syn * 1000;
 	ms[CONN_TL_UDP] = (uint64_t)to->udp * 1000;
+	ms[CONN_TL_KERNEL] = CONN_KERNEL_MS;
 	(void)t;
 }
 
@@ -312,11 +313,39 @@ static void account_state(struct conn *c, enum tcp_state new_state)
 	}
 }
 
+void conn_kernel_state(struct conn *c, enum tcp_state state)
+{
+	if (c->proto != IPPROTO_TCP || state == c->state)
+		return;
+	account_state(c, state);
+	c->state = (uint8_t)state;
+}
+
+void conn_kernel_bind(struct conn_table *t, struct conn *c, uint32_t ct_id,
+		      int state)
+{
+	if (!(c->flags & CONN_F_KERNEL)) {
+		c->flags |= CONN_F_KERNEL;
+		c->dest->kernel_conns++;
+		t->kernel_count++;
+	}
+	c->ct_id = ct_id;
+	if (state >= 0)
+		conn_kernel_state(c, (enum tcp_state)state);
+	if (c->tl != CONN_TL_KERNEL) {
+		tl_unlink(t, c);
+		/* the caller's clock does not matter: never expires */
+		tl_append(t, c, CONN_TL_KERNEL, 0);
+	}
+}
+
 void conn_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
 		 uint8_t tcp_flags, uint64_t now)
 {
 	uint8_t tl = c->tl;
 
+	if (c->flags & CONN_F_KERNEL)
+		return; /* the kernel's events keep it, not its packets */
 	if (c->proto == IPPROTO_TCP) {
 		enum tcp_state ns;
 
@@ -357,6 +386,10 @@ void conn_del(struct conn_table *t, struct conn *c)
 		c->dest->active_conns--;
 	else
 		c->dest->inactive_conns--;
+	if (c->flags & CONN_F_KERNEL) {
+		c->dest->kernel_conns--;
+		t->kernel_count--;
+	}
 	server_conn_unbound(c->dest);
 	if (c->ctl)
 		persist_unbind(c->ctl);
@@ -402,6 +435,13 @@ unsigned int conn_expire(struct conn_table *t, uint64_t now)
 	return n;
 }
 
+/* Before c goes with its server: its conntrack entry goes too. */
+static void kernel_forget(struct conn_table *t, const struct conn *c)
+{
+	if ((c->flags & CONN_F_OFFLOAD) && t->kernel_del)
+		t->kernel_del(t->kernel_del_arg, c);
+}
+
 unsigned int conn_purge_dest(struct conn_table *t, const struct server *dest)
 {
 	unsigned int n = 0;
@@ -413,6 +453,7 @@ unsigned int conn_purge_dest(struct conn_table *t, const struct server *dest)
 			struct conn *next = c->tl_next;
 
 			if (c->dest == dest) {
+				kernel_forget(t, c);
 				conn_del(t, c);
 				n++;
 			}
@@ -434,6 +475,7 @@ unsigned int conn_retire_dest(struct conn_table *t, const struct server *dest)
 			struct conn *next = c->tl_next;
 
 			if (c->dest == dest && c->proto == IPPROTO_UDP) {
+				kernel_forget(t, c);
 				conn_del(t, c);
 				n++;
 			} else if (c->dest == dest && c->ctl) {

@@ -13,10 +13,19 @@ struct server;
 
 /* Connection flags. */
 #define CONN_F_INACTIVE 0x01 /* counted in the server's inactive_conns */
+#define CONN_F_OFFLOAD	0x02 /* offload service: conntrack does the NAT */
+#define CONN_F_KERNEL	0x04 /* its conntrack entry is confirmed (events) */
+#define CONN_F_SEEN	0x08 /* found by the running conntrack resync */
 
-/* Timeout lists: one per TCP state, and one for UDP. */
-#define CONN_TL_UDP  TCP_S_LAST
-#define CONN_TL_LAST (TCP_S_LAST + 1)
+/*
+ * Timeout lists: one per TCP state, one for UDP, and one for flows the
+ * kernel carries (CONN_F_KERNEL): those never expire by time, their
+ * conntrack entry's DESTROY event or a resync removes them (ctevents.c).
+ */
+#define CONN_TL_UDP    TCP_S_LAST
+#define CONN_TL_KERNEL (TCP_S_LAST + 1)
+#define CONN_TL_LAST   (TCP_S_LAST + 2)
+#define CONN_KERNEL_MS (1ULL << 50) /* "never" in the kernel list */
 
 /*
  * One balanced flow: plain data (no pointers that outlive the process
@@ -35,8 +44,9 @@ struct conn {
 	uint8_t proto;
 	uint8_t state; /* enum tcp_state; 0 for UDP */
 	uint8_t flags;
-	uint8_t fwd; /* enum fwd_method, bound when the flow is created */
-	uint8_t tl;  /* timeout list index */
+	uint8_t fwd;	/* enum fwd_method, bound when the flow is created */
+	uint8_t tl;	/* timeout list index */
+	uint32_t ct_id; /* CONN_F_KERNEL: its conntrack entry's CTA_ID */
 };
 
 /* A timeout list: every entry has the same timeout, so appending on each
@@ -60,6 +70,11 @@ struct conn_table {
 	uint32_t high_water;	  /* above it, half-open entries make room */
 	uint64_t embryonic_drops; /* half-open entries dropped early */
 	struct persist_table pt;  /* persistence templates, see persist.h */
+	/* Called before a CONN_F_OFFLOAD entry is removed because its server
+	 * went (purge, retire): the kernel's conntrack entry must go too. */
+	void (*kernel_del)(void *arg, const struct conn *c);
+	void *kernel_del_arg;
+	uint32_t kernel_count; /* entries with CONN_F_KERNEL */
 };
 
 int conn_table_init(struct conn_table *t, uint32_t max, uint32_t seed,
@@ -91,6 +106,15 @@ struct conn *conn_restore(struct conn_table *t, const struct conn *from,
 void conn_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
 		 uint8_t tcp_flags, uint64_t now);
 void conn_del(struct conn_table *t, struct conn *c);
+/*
+ * The kernel's conntrack entry ct_id carries c (a NEW event or a dump):
+ * c leaves the timed lists; state (enum tcp_state, or -1 when the event
+ * did not say) is accounted as for a packet.
+ */
+void conn_kernel_bind(struct conn_table *t, struct conn *c, uint32_t ct_id,
+		      int state);
+/* A TCP state change the kernel reported for a bound entry. */
+void conn_kernel_state(struct conn *c, enum tcp_state state);
 /*
  * The flood defence (IPVS's drop_entry): once the table holds high_water
  * entries, a new flow first removes the oldest half-open TCP entry, so a

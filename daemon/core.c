@@ -124,6 +124,9 @@ static struct conn *schedule_new(struct core *c, struct service *svc,
 		conn->ctl = tmpl;
 		persist_bind(svc, tmpl, now);
 	}
+	/* without an id (mask full) the flow stays on the per-packet path */
+	if (svc->offload && dest->offload_id)
+		conn->flags |= CONN_F_OFFLOAD;
 	dest->stats.conns++;
 	svc->stats.conns++;
 	return conn;
@@ -142,6 +145,22 @@ static bool reopens_ended_flow(const struct pkt *p, const struct conn *conn)
 	       (p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) ==
 		   PKT_TCP_SYN &&
 	       (conn->state == TCP_S_TIME_WAIT || conn->state == TCP_S_CLOSE);
+}
+
+/*
+ * A packet of an offloaded flow (normally its first only: see fw.c): not
+ * rewritten; its mark names the server, and the nat table's rule for
+ * that mark DNATs it, so conntrack carries the flow from then on.
+ */
+static enum verdict offload_in(struct core *c, const struct pkt *p,
+			       struct conn *conn, uint64_t now, bool *balanced)
+{
+	conn_update(c->ct, conn, DIR_INPUT, p->tcp_flags, now);
+	count_traffic(&conn->dest->stats, true, p->len);
+	count_traffic(&conn->dest->svc->stats, true, p->len);
+	*balanced = true;
+	c->verdict_mark = (uint32_t)conn->dest->offload_id << c->offload_shift;
+	return VERDICT_ACCEPT;
 }
 
 static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
@@ -172,6 +191,8 @@ static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 		if (!conn)
 			return VERDICT_DROP;
 	}
+	if (conn->flags & CONN_F_OFFLOAD)
+		return offload_in(c, p, conn, now, balanced);
 	x = xmit_for((enum fwd_method)conn->fwd);
 	if (!x || (conn->fwd != FWD_NAT && !c->xmit)) {
 		c->counters[CNT_METHOD_MISSING]++;
@@ -195,6 +216,13 @@ static enum verdict core_out(struct core *c, struct pkt *p, uint64_t now,
 
 	if (!conn) {
 		c->counters[CNT_UNKNOWN_REPLY]++;
+		return VERDICT_ACCEPT;
+	}
+	/* conntrack translates an offloaded flow's replies, after us */
+	if (conn->flags & CONN_F_OFFLOAD) {
+		count_traffic(&conn->dest->stats, false, p->len);
+		count_traffic(&conn->dest->svc->stats, false, p->len);
+		*balanced = true;
 		return VERDICT_ACCEPT;
 	}
 	x = xmit_for((enum fwd_method)conn->fwd);
@@ -234,6 +262,12 @@ static enum verdict core_icmp(struct core *c, struct pkt *p, enum core_dir dir,
 					   : CNT_UNKNOWN_REPLY]++;
 		return dir == CORE_IN ? VERDICT_DROP : VERDICT_ACCEPT;
 	}
+	/* conntrack translates errors about an offloaded flow (RELATED) */
+	if (conn->flags & CONN_F_OFFLOAD) {
+		count_traffic(&conn->dest->stats, dir == CORE_IN, p->len);
+		count_traffic(&conn->dest->svc->stats, dir == CORE_IN, p->len);
+		return VERDICT_ACCEPT;
+	}
 	x = xmit_for((enum fwd_method)conn->fwd);
 	if (!x || (conn->fwd != FWD_NAT && !c->xmit)) {
 		c->counters[CNT_METHOD_MISSING]++;
@@ -267,6 +301,7 @@ enum verdict core_packet(struct core *c, const struct core_pkt *cp,
 	enum pkt_class cls = pkt_parse(&p, cp->data, cp->len);
 
 	*balanced = false;
+	c->verdict_mark = 0;
 	/* ICMP leaving towards a client that is no error about a TCP/UDP
 	 * flow (the director's own "protocol unreachable", say) is not ours
 	 * to judge: it passes, like any reply we know nothing about */

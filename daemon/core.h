@@ -42,6 +42,10 @@ struct core {
 	struct service_set *svcs;
 	struct xmit_ctx *xmit; /* DR/TUN sockets; NULL where only NAT runs */
 	uint64_t counters[CNT_LAST];
+	/* offload: the lowest bit of iptables.offload_mask, and the mark
+	 * bits the last packet's verdict must add (its server's id) */
+	unsigned int offload_shift;
+	uint32_t verdict_mark;
 	/* per core, so each future worker limits its own messages */
 	struct log_ratelimit rl_noserver, rl_full, rl_flood;
 };
@@ -57,7 +61,8 @@ struct core_pkt {
 };
 
 /* Processes one packet; *balanced is set when the packet belongs to a
- * virtual service flow (it then carries the daemon's mark). */
+ * virtual service flow (it then carries the daemon's mark, and
+ * c->verdict_mark's bits). */
 enum verdict core_packet(struct core *c, const struct core_pkt *cp,
 			 uint64_t now, bool *balanced);
 const char *core_counter_name(enum core_counter i);

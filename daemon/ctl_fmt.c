@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "ctevents.h"
 #include "ctl_proto.h"
 #include "queue.h"
 #include "sched.h"
@@ -67,6 +68,18 @@ static void service_conns(const struct service *svc, uint64_t *active,
 		*active += svc->sorry->active_conns;
 		*inactive += svc->sorry->inactive_conns;
 	}
+}
+
+/* Its flows that conntrack carries (offload), retired servers' too. */
+static uint32_t service_kernel_conns(const struct service *svc)
+{
+	uint32_t n = svc->sorry ? svc->sorry->kernel_conns : 0;
+
+	for (unsigned int i = 0; i < svc->n_servers; i++)
+		n += svc->servers[i]->kernel_conns;
+	for (const struct server *r = svc->retired; r; r = r->retired_next)
+		n += r->kernel_conns;
+	return n;
 }
 
 /* Whether new connections go to the service's sorry server now: it has
@@ -152,8 +165,12 @@ static void table_service(struct obuf *b, const struct service *svc,
 
 	service_key(svc, key, sizeof(key));
 	if (!(flags & (CTL_F_STATS | CTL_F_RATE))) {
-		obuf_printf(b, "%s %s %s\n", key,
+		obuf_printf(b, "%s %s %s", key,
 			    svc->sched ? svc->sched->name : "?", svc->name);
+		if (svc->offload)
+			obuf_printf(b, " (offload: %u flows in the kernel)",
+				    service_kernel_conns(svc));
+		obuf_puts(b, "\n");
 		return;
 	}
 	obuf_printf(b, "%-33s", key);
@@ -279,6 +296,7 @@ void fmt_server_json(struct obuf *b, const struct server *srv,
 		    server_state_name(server_state(srv)));
 	json_counters(b, srv->active_conns, srv->inactive_conns, &srv->stats,
 		      &srv->est, flags);
+	obuf_printf(b, ",\"offloaded_conns\":%u", srv->kernel_conns);
 	/* with a health check: its type and, while down, why */
 	if (srv->health.type != HEALTH_NONE) {
 		obuf_printf(b, ",\"check\":\"%s\",\"reason\":",
@@ -325,6 +343,8 @@ static void json_service(struct obuf *b, const struct service *svc,
 		    fwd_method_name(svc->fwd));
 	service_conns(svc, &active, &inactive);
 	json_counters(b, active, inactive, &svc->stats, &svc->est, flags);
+	obuf_printf(b, ",\"offload\":%s,\"offloaded_conns\":%u",
+		    svc->offload ? "true" : "false", service_kernel_conns(svc));
 	obuf_puts(b, ",\"servers\":[");
 	for (unsigned int j = 0; j < svc->n_servers; j++) {
 		if (j)
@@ -406,26 +426,42 @@ void fmt_expire(char *buf, unsigned int size, uint64_t seconds)
 		 seconds % 60);
 }
 
+static const char *conn_offload_name(const struct conn *c)
+{
+	if (c->flags & CONN_F_KERNEL)
+		return "offload";
+	return c->flags & CONN_F_OFFLOAD ? "offload-pending" : "";
+}
+
 static const char *conn_state_name(const struct conn *c)
 {
 	return c->proto == IPPROTO_TCP ? tcp_state_name(c->state) : "UDP";
 }
 
+/* 0 for a flow conntrack carries: its entry's end is the kernel's. */
 static uint64_t conn_expires_s(const struct conn *c, uint64_t now_ms)
 {
+	if (c->flags & CONN_F_KERNEL)
+		return 0;
 	return c->expires > now_ms ? (c->expires - now_ms + 999) / 1000 : 0;
 }
 
+/* Offloaded flows end with "offload" ("offload-pending" until conntrack
+ * confirmed them); their expire column shows "--:--". */
 static void conn_line(struct obuf *b, const struct conn *c, uint64_t now_ms)
 {
 	char src[32], vip[32], dst[32], exp[48];
 
-	fmt_expire(exp, sizeof(exp), conn_expires_s(c, now_ms));
-	obuf_printf(b, "%-3s %-6s %-11s %-21s %-21s %s\n",
+	if (c->flags & CONN_F_KERNEL)
+		snprintf(exp, sizeof(exp), "--:--");
+	else
+		fmt_expire(exp, sizeof(exp), conn_expires_s(c, now_ms));
+	obuf_printf(b, "%-3s %-6s %-11s %-21s %-21s %s%s%s\n",
 		    proto_upper(c->proto), exp, conn_state_name(c),
 		    addr_port(c->caddr, c->cport, src, sizeof(src)),
 		    addr_port(c->vaddr, c->vport, vip, sizeof(vip)),
-		    addr_port(c->daddr, c->dport, dst, sizeof(dst)));
+		    addr_port(c->daddr, c->dport, dst, sizeof(dst)),
+		    conn_offload_name(c)[0] ? " " : "", conn_offload_name(c));
 }
 
 static void conn_json(struct obuf *b, const struct conn *c, uint64_t now_ms,
@@ -437,12 +473,13 @@ static void conn_json(struct obuf *b, const struct conn *c, uint64_t now_ms,
 		    "%s{\"protocol\":\"%s\",\"client\":\"%s\",\"client_port\":"
 		    "%u,\"vip\":\"%s\",\"vport\":%u,\"server\":\"%s\","
 		    "\"server_port\":%u,\"forward\":\"%s\",\"state\":\"%s\","
-		    "\"expires\":%" PRIu64 "}",
+		    "\"expires\":%" PRIu64 ",\"offload\":\"%s\"}",
 		    first ? "" : ",", proto_name(c->proto),
 		    ip_str(c->caddr, ca), ntohs(c->cport), ip_str(c->vaddr, va),
 		    ntohs(c->vport), ip_str(c->daddr, da), ntohs(c->dport),
 		    fwd_method_name((enum fwd_method)c->fwd),
-		    conn_state_name(c), conn_expires_s(c, now_ms));
+		    conn_state_name(c), conn_expires_s(c, now_ms),
+		    conn_offload_name(c));
 }
 
 void fmt_conns_step(struct obuf *b, const struct ctl_view *v,
@@ -772,6 +809,34 @@ static void prom_packets(struct obuf *b, const struct ctl_view *v)
 	prom_queues(b, v);
 }
 
+/* The conntrack event side of offload (ctevents.c), once it runs. */
+static void prom_conntrack(struct obuf *b, const struct ctl_view *v)
+{
+	const struct ctevents_stats *s = v->cts;
+
+	if (!s)
+		return;
+	prom_single(b, "nfqlb_conntrack_events_total", "counter",
+		    "Conntrack events read.", s->events);
+	prom_single(b, "nfqlb_conntrack_enobufs_total", "counter",
+		    "Times conntrack events were lost (ENOBUFS).", s->enobufs);
+	prom_single(b, "nfqlb_conntrack_resyncs_total", "counter",
+		    "Conntrack table dumps compared with the daemon's.",
+		    s->resyncs);
+	prom_single(b, "nfqlb_conntrack_ended_total", "counter",
+		    "Offloaded flows whose DESTROY event removed them.",
+		    s->ended);
+	prom_single(b, "nfqlb_conntrack_lost_total", "counter",
+		    "Offloaded flows found ended by a resync.", s->lost);
+	prom_single(b, "nfqlb_conntrack_adopted_total", "counter",
+		    "Offloaded flows found in the kernel without an entry.",
+		    s->adopted);
+	prom_single(b, "nfqlb_conntrack_deleted_total", "counter",
+		    "Conntrack entries deleted with their server.", s->deleted);
+	prom_single(b, "nfqlb_conntrack_errors_total", "counter",
+		    "Failed conntrack dumps or deletes.", s->errors);
+}
+
 void fmt_metrics(struct obuf *b, const struct ctl_view *v)
 {
 	prom_family(b, "nfqlb_info", "gauge",
@@ -784,10 +849,14 @@ void fmt_metrics(struct obuf *b, const struct ctl_view *v)
 	prom_single(b, "nfqlb_connections_max", "gauge",
 		    "Size of the connection table (max_connections).",
 		    v->ct->max);
+	prom_single(b, "nfqlb_connections_offloaded", "gauge",
+		    "Entries whose flow conntrack carries (offload).",
+		    v->ct->kernel_count);
 	prom_service_info(b, v);
 	prom_sorry(b, v);
 	prom_level(b, v, false);
 	prom_level(b, v, true);
 	prom_server_state(b, v);
 	prom_packets(b, v);
+	prom_conntrack(b, v);
 }

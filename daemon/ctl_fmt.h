@@ -12,6 +12,7 @@
 #include "service.h"
 
 struct queue;
+struct ctevents_stats;
 
 /* The daemon state a reply reads. */
 struct ctl_view {
@@ -20,7 +21,8 @@ struct ctl_view {
 	const uint64_t *counters;   /* core counters, CNT_LAST of them */
 	const struct queue *queues; /* NULL: no queue figures */
 	unsigned int n_queues;
-	uint64_t now_ms; /* monotonic, as conn expiry */
+	const struct ctevents_stats *cts; /* NULL: no offload running */
+	uint64_t now_ms;		  /* monotonic, as conn expiry */
 	const char *version;
 };
 

@@ -21,6 +21,15 @@
  *     its original destination, so the real server's NAT replies are
  *     unknown (INVALID) to it, and CHAIN in filter FORWARD accepts them
  *     by their source, before anything else.
+ *   Offload services (offload = true, VS/NAT): their client packets are
+ *     queued in CHAIN_FWM too, after conntrack, unless the connection's
+ *     mark holds a server id in iptables.offload_mask: conntrack carries
+ *     those. The daemon schedules a flow's first packet and accepts it
+ *     with the server's id in its mark; nat PREROUTING -> CHAIN (created
+ *     with the first offload service) saves the id in the connection's
+ *     mark and DNATs it to the server. From then on conntrack translates
+ *     the flow both ways: the reply chain in mangle POSTROUTING returns
+ *     such packets first, and CHAIN in filter FORWARD accepts them.
  *
  * Changes go through one iptables-restore --noflush per change with only
  * the lines that differ: a reload never rebuilds rules (with iptables-nft,
@@ -44,17 +53,14 @@
 #include "service.h"
 
 static const char *const table_names[FW_TABLE_LAST] = {
-    [FW_RAW] = "raw",
-    [FW_MANGLE] = "mangle",
-    [FW_FILTER] = "filter",
-    [FW_MANGLE_PRE] = "mangle",
+    [FW_RAW] = "raw",		[FW_MANGLE] = "mangle", [FW_FILTER] = "filter",
+    [FW_MANGLE_PRE] = "mangle", [FW_NAT] = "nat",
 };
 
 static const char *const hook_chains[FW_TABLE_LAST] = {
-    [FW_RAW] = "PREROUTING",
-    [FW_MANGLE] = "POSTROUTING",
-    [FW_FILTER] = "FORWARD",
-    [FW_MANGLE_PRE] = "PREROUTING",
+    [FW_RAW] = "PREROUTING", [FW_MANGLE] = "POSTROUTING",
+    [FW_FILTER] = "FORWARD", [FW_MANGLE_PRE] = "PREROUTING",
+    [FW_NAT] = "PREROUTING",
 };
 
 /* Our chains' names: chain, and chain_fwm for FW_MANGLE_PRE. */
@@ -281,6 +287,93 @@ static int fwmark_rules_add(struct fw_rules *out, const char *target,
 	return rules_add(out, FW_MANGLE_PRE, spec);
 }
 
+/* Whether cfg has a service whose flows conntrack carries. */
+static bool cfg_offloads(const struct config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->n_services; i++)
+		if (cfg->services[i].offload && cfg->services[i].fwd == FWD_NAT)
+			return true;
+	return false;
+}
+
+/* An offload service: its client packets, after conntrack (see the top). */
+static int offload_queue_rule_add(struct fw_rules *out, const char *target,
+				  const struct service_conf *s)
+{
+	char spec[192], a[INET_ADDRSTRLEN];
+	const char *p = proto_name(s->proto);
+
+	inet_ntop(AF_INET, &s->vip, a, sizeof(a));
+	snprintf(spec, sizeof(spec), "-d %s/32 -p %s -m %s --dport %u -j %s", a,
+		 p, p, s->port, target);
+	return rules_add(out, FW_MANGLE_PRE, spec);
+}
+
+/* What every offloaded flow needs, whatever its service: conntrack's
+ * connection mark holds its server's id (see the top). */
+static int offload_common_rules_add(struct fw_rules *out,
+				    const struct config *cfg)
+{
+	uint32_t m = cfg->fw_offload_mask;
+	char spec[160];
+
+	snprintf(spec, sizeof(spec), "-m connmark ! --mark 0x0/0x%x -j RETURN",
+		 m);
+	if (rules_add_first(out, FW_MANGLE_PRE, spec) < 0 ||
+	    rules_add_first(out, FW_MANGLE, spec) < 0)
+		return -1;
+	snprintf(spec, sizeof(spec), "-m connmark ! --mark 0x0/0x%x -j ACCEPT",
+		 m);
+	if (rules_add(out, FW_FILTER, spec) < 0)
+		return -1;
+	snprintf(spec, sizeof(spec),
+		 "-m mark ! --mark 0x0/0x%x -j CONNMARK --save-mark --nfmask "
+		 "0x%x --ctmask 0x%x",
+		 m, m, m);
+	return rules_add_first(out, FW_NAT, spec);
+}
+
+/* The DNAT of one server of an offload service, selected by its id. */
+static int offload_server_rule_add(struct fw_rules *out,
+				   const struct config *cfg,
+				   const struct server *srv)
+{
+	char spec[160], a[INET_ADDRSTRLEN], port[8] = "";
+
+	if (!srv->offload_id)
+		return 0; /* none free: its flows stay per packet */
+	inet_ntop(AF_INET, &srv->addr, a, sizeof(a));
+	if (srv->port)
+		snprintf(port, sizeof(port), ":%u", ntohs(srv->port));
+	snprintf(spec, sizeof(spec),
+		 "-p %s -m mark --mark 0x%x/0x%x -j DNAT --to-destination %s%s",
+		 proto_name(srv->svc->proto),
+		 (uint32_t)srv->offload_id
+		     << offload_mask_shift(cfg->fw_offload_mask),
+		 cfg->fw_offload_mask, a, port);
+	return rules_add(out, FW_NAT, spec);
+}
+
+/* The running servers' DNAT rules (they need the ids service.c gave). */
+static int offload_rules_add(struct fw_rules *out, const struct config *cfg,
+			     const struct service_set *svcs)
+{
+	for (unsigned int i = 0; svcs && i < svcs->n; i++) {
+		const struct service *svc = svcs->svcs[i];
+
+		if (!svc->offload)
+			continue;
+		for (unsigned int j = 0; j < svc->n_servers; j++)
+			if (offload_server_rule_add(out, cfg, svc->servers[j]) <
+			    0)
+				return -1;
+		if (svc->sorry &&
+		    offload_server_rule_add(out, cfg, svc->sorry) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Retired NAT servers (expire_nodest_conn = false) still have flows
  * whose replies must be rewritten until the last one ends. */
 static int retired_rules_add(struct fw_rules *out, const struct config *cfg,
@@ -296,9 +389,9 @@ static int retired_rules_add(struct fw_rules *out, const struct config *cfg,
 			continue;
 		for (const struct server *r = svc->retired; r;
 		     r = r->retired_next)
-			if (nat_server_rules_add(out, svc->proto, r->addr,
-						 ntohs(r->port), svc->fwmark,
-						 target) < 0)
+			if (nat_server_rules_add(
+				out, svc->proto, r->addr, ntohs(r->port),
+				svc->fwmark || svc->offload, target) < 0)
 				return -1;
 	}
 	return 0;
@@ -340,12 +433,21 @@ int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 	if (rules_add(out, FW_FILTER,
 		      "-m conntrack --ctstate INVALID -j RETURN") < 0)
 		goto oom;
+	if (cfg_offloads(cfg) && offload_common_rules_add(out, cfg) < 0)
+		goto oom;
 	for (unsigned int i = 0; i < cfg->n_services; i++) {
 		const struct service_conf *s = &cfg->services[i];
 		const char *p = proto_name(s->proto);
+		/* queued after conntrack: replies unknown to it, see the top */
+		bool late = s->fwmark || (s->offload && s->fwd == FWD_NAT);
 
 		if (s->fwmark) {
 			if (fwmark_rules_add(out, target, s) < 0)
+				goto oom;
+		} else if (s->offload && s->fwd == FWD_NAT) {
+			inet_ntop(AF_INET, &s->vip, a, sizeof(a));
+			if (offload_queue_rule_add(out, target, s) < 0 ||
+			    icmp_rules_add(out, FW_RAW, a, target) < 0)
 				goto oom;
 		} else {
 			inet_ntop(AF_INET, &s->vip, a, sizeof(a));
@@ -364,19 +466,26 @@ int fw_rules_build(const struct config *cfg, struct fw_rules *out)
 		for (unsigned int j = 0; j < s->n_servers; j++)
 			if (nat_server_rules_add(
 				out, s->proto, s->servers[j].addr,
-				s->servers[j].port, s->fwmark != 0, target) < 0)
+				s->servers[j].port, late, target) < 0)
 				goto oom;
 		/* the sorry server's replies are rewritten back too */
 		if (s->has_sorry &&
 		    nat_server_rules_add(out, s->proto, s->sorry.addr,
-					 s->sorry.port, s->fwmark != 0,
-					 target) < 0)
+					 s->sorry.port, late, target) < 0)
 			goto oom;
 	}
 	return 0;
 oom:
 	fw_rules_free(out);
 	return -1;
+}
+
+static bool rules_in(const struct fw_rules *r, enum fw_table t)
+{
+	for (unsigned int i = 0; i < r->n; i++)
+		if (r->v[i].table == t)
+			return true;
+	return false;
 }
 
 static bool rules_has(const struct fw_rules *r, const struct fw_rule *x)
@@ -477,7 +586,9 @@ static int fw_apply(struct fw *fw, const struct config *cfg, bool create)
 	int rc = 0;
 
 	if (fw_rules_build(cfg, &want) < 0 ||
-	    retired_rules_add(&want, cfg, fw->svcs) < 0) {
+	    retired_rules_add(&want, cfg, fw->svcs) < 0 ||
+	    (cfg_offloads(cfg) &&
+	     offload_rules_add(&want, cfg, fw->svcs) < 0)) {
 		fw_rules_free(&want);
 		log_err("iptables: out of memory");
 		return -1;
@@ -489,9 +600,15 @@ static int fw_apply(struct fw *fw, const struct config *cfg, bool create)
 	}
 	for (int t = 0; t < FW_TABLE_LAST; t++) {
 		const char *c = slot_chain(fw, t);
+		/* the nat table only once an offload service needs it */
+		bool make = t == FW_NAT
+				? !fw->nat_hooked && rules_in(&want, FW_NAT)
+				: create;
 
+		if (t == FW_NAT && !make && !fw->nat_hooked)
+			continue;
 		fprintf(f, "*%s\n", table_names[t]);
-		if (create)
+		if (make)
 			fprintf(f, ":%s - [0:0]\n", c);
 		script_rules(f, "-A", c, &want, &fw->rules, (enum fw_table)t,
 			     &n);
@@ -499,7 +616,7 @@ static int fw_apply(struct fw *fw, const struct config *cfg, bool create)
 			     &n);
 		/* first in its hook, but the fwmark chain last: after the
 		 * operator's rules that set the marks */
-		if (create)
+		if (make)
 			fprintf(f, "-%c %s -j %s\n",
 				t == FW_MANGLE_PRE ? 'A' : 'I', hook_chains[t],
 				c);
@@ -513,6 +630,8 @@ static int fw_apply(struct fw *fw, const struct config *cfg, bool create)
 		fw_rules_free(&want);
 		return -1;
 	}
+	if (rules_in(&want, FW_NAT))
+		fw->nat_hooked = true;
 	fw_rules_free(&fw->rules);
 	fw->rules = want;
 	return (int)n;
@@ -520,10 +639,12 @@ static int fw_apply(struct fw *fw, const struct config *cfg, bool create)
 
 int fw_start(struct fw *fw, const struct config *cfg)
 {
+	const struct service_set *svcs = fw->svcs;
 	bool stale[FW_TABLE_LAST];
 	int n;
 
 	memset(fw, 0, sizeof(*fw));
+	fw->svcs = svcs; /* the offload rules need the servers' ids */
 	set_chains(fw, cfg->fw_chain);
 	fw->mark = cfg->fw_mark;
 	if (fw_snapshot(fw, stale) < 0)
@@ -611,22 +732,28 @@ static int read_handover(struct fw *fw, int fd)
 int fw_adopt(struct fw *fw, const char *chain, uint32_t mark,
 	     unsigned int tables_existed, int rules_fd)
 {
+	const struct service_set *svcs = fw->svcs;
 	bool hooked[FW_TABLE_LAST];
 
 	memset(fw, 0, sizeof(*fw));
+	fw->svcs = svcs;
 	set_chains(fw, chain);
 	fw->mark = mark;
 	/* still hooked in? an operator may have flushed the tables */
 	if (fw_snapshot(fw, hooked) < 0)
 		return -1;
 	for (int t = 0; t < FW_TABLE_LAST; t++) {
+		fw->table_existed[t] = tables_existed & (1u << t);
+		if (t == FW_NAT) { /* only there once offload was used */
+			fw->nat_hooked = hooked[t];
+			continue;
+		}
 		if (!hooked[t]) {
 			log_warn("iptables: chain %s is no longer hooked into "
 				 "table %s: installing it afresh",
 				 chain, table_names[t]);
 			return -1;
 		}
-		fw->table_existed[t] = tables_existed & (1u << t);
 	}
 	if (read_handover(fw, rules_fd) < 0) {
 		log_err("iptables: the rule list handed over for chain %s is "
@@ -682,6 +809,8 @@ void fw_stop(struct fw *fw)
 		for (int t = 0; t < FW_TABLE_LAST; t++) {
 			const char *c = slot_chain(fw, t);
 
+			if (t == FW_NAT && !fw->nat_hooked)
+				continue;
 			fprintf(f, "*%s\n-D %s -j %s\n-F %s\n-X %s\nCOMMIT\n",
 				table_names[t], hook_chains[t], c, c, c);
 		}
@@ -693,6 +822,7 @@ void fw_stop(struct fw *fw)
 	for (int t = 0; t < FW_TABLE_LAST; t++) {
 		/* FW_MANGLE_PRE shares FW_MANGLE's table */
 		if (t == FW_MANGLE_PRE || fw->table_existed[t] ||
+		    (t == FW_NAT && !fw->nat_hooked) ||
 		    !table_is_pristine((enum fw_table)t))
 			continue;
 		if (fw_nft_delete_table(table_names[t]) < 0)
@@ -702,4 +832,5 @@ void fw_stop(struct fw *fw)
 	}
 	fw_rules_free(&fw->rules);
 	fw->active = false;
+	fw->nat_hooked = false;
 }

@@ -14,7 +14,9 @@ enum fw_table {
 	FW_RAW = 0,    /* raw PREROUTING: client packets to VIP:port */
 	FW_MANGLE,     /* mangle POSTROUTING: NAT replies */
 	FW_FILTER,     /* filter FORWARD: accept what we balanced */
-	FW_MANGLE_PRE, /* mangle PREROUTING, last: fwmark services */
+	FW_MANGLE_PRE, /* mangle PREROUTING, last: fwmark and offload services
+			*/
+	FW_NAT, /* nat PREROUTING: offloaded flows' DNAT (only if used) */
 	FW_TABLE_LAST,
 };
 
@@ -30,7 +32,8 @@ struct fw_rules {
 };
 
 struct fw {
-	bool active; /* our chains are installed */
+	bool active;	 /* our chains are installed */
+	bool nat_hooked; /* FW_NAT's chain exists (first offload service) */
 	char chain[CONFIG_CHAIN_MAX];
 	char chain_fwm[CONFIG_CHAIN_MAX]; /* FW_MANGLE_PRE's: "<chain>_FWM" */
 	uint32_t mark;

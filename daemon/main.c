@@ -18,6 +18,7 @@
 #include "ckpt_writer.h"
 #include "conn.h"
 #include "core.h"
+#include "ctevents.h"
 #include "ctl.h"
 #include "fw.h"
 #include "health.h"
@@ -41,6 +42,7 @@ struct daemon {
 	unsigned int n_queues;
 	struct workers ws; /* their threads, with several queues */
 	struct fw fw;
+	struct ctevents cte; /* offloaded flows, once a service offloads */
 	struct ctl ctl;
 	struct metrics_http http;
 	struct ckpt_writer ckw; /* periodic checkpoints of ct */
@@ -82,6 +84,7 @@ static void keep_restart_settings(const struct config *cur, struct config *nc)
 		       cur->max_connections != nc->max_connections ||
 		       cur->fw_manage != nc->fw_manage ||
 		       cur->fw_mark != nc->fw_mark ||
+		       cur->fw_offload_mask != nc->fw_offload_mask ||
 		       strcmp(cur->fw_chain, nc->fw_chain) != 0 ||
 		       strcmp(cur->control_socket, nc->control_socket) != 0 ||
 		       !same_str(cur->control_group, nc->control_group) ||
@@ -100,6 +103,7 @@ static void keep_restart_settings(const struct config *cur, struct config *nc)
 	nc->max_connections = cur->max_connections;
 	nc->fw_manage = cur->fw_manage;
 	nc->fw_mark = cur->fw_mark;
+	nc->fw_offload_mask = cur->fw_offload_mask;
 	memcpy(nc->fw_chain, cur->fw_chain, sizeof(nc->fw_chain));
 	nc->metrics_addr = cur->metrics_addr;
 	nc->metrics_port = cur->metrics_port;
@@ -163,6 +167,25 @@ static int load_logged(const char *path, struct config *nc, const char *what,
 	return rc;
 }
 
+/* Whether the running services or the table have offloaded flows. */
+static bool offload_in_use(const struct daemon *d)
+{
+	for (unsigned int i = 0; i < d->svcs.n; i++)
+		if (d->svcs.svcs[i]->offload)
+			return true;
+	return d->ct.kernel_count > 0;
+}
+
+/* Follows conntrack once the first offload service (or a restored
+ * offloaded flow) needs it; it then stays open until stop. */
+static int offload_follow(struct daemon *d)
+{
+	if (ctevents_is_open(&d->cte) || !offload_in_use(d))
+		return 0;
+	return ctevents_open(&d->cte, d->loop, &d->ct, &d->svcs,
+			     d->cfg.fw_offload_mask);
+}
+
 /*
  * Re-reads the config file and applies it in place (SIGHUP and nfqlbctl
  * reload). Returns 0, or -1 with the running config kept and a one-line
@@ -191,6 +214,12 @@ static int reload(struct daemon *d, char *err, size_t size)
 	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
 	conn_table_set_timeouts(&d->ct, &nc.timeouts);
 	ckpt_writer_configure(&d->ckw, nc.ckpt_file, nc.ckpt_interval);
+	if (offload_follow(d) < 0) {
+		log_err("reload: offloaded flows cannot be followed");
+		snprintf(err, size,
+			 "conntrack events unavailable (see the log)");
+		rc = -1;
+	}
 	if (nc.fw_manage && fw_update(&d->fw, &nc) < 0) {
 		log_err("reload: iptables rules could not be updated");
 		snprintf(err, size,
@@ -222,6 +251,7 @@ static void fill_view(void *arg, struct ctl_view *v)
 	v->counters = d->core.counters;
 	v->queues = d->q;
 	v->n_queues = d->n_queues;
+	v->cts = ctevents_is_open(&d->cte) ? &d->cte.stats : NULL;
 	v->now_ms = queue_clock_ms();
 	v->version = PACKAGE_VERSION;
 }
@@ -645,12 +675,18 @@ static int start(struct daemon *d, const struct handover *h)
 	d->core.xmit = &d->xmit;
 	xmit_prepare(&d->xmit, &d->svcs, queue_clock_ms());
 	start_table(d, h);
+	/* before the queues: a restored offloaded flow finds its conntrack
+	 * entry; after the table: new servers' flows are purged there */
+	d->core.offload_shift = offload_mask_shift(d->cfg.fw_offload_mask);
+	if (offload_follow(d) < 0)
+		return -1;
 	/* Bind the queues before the rules send packets to them. */
 	if (start_queues(d, h) < 0)
 		return -1;
+	/* retired servers keep their reply rules; offload needs the ids */
+	d->fw.svcs = &d->svcs;
 	if (start_fw(d, h) < 0)
 		return -1;
-	d->fw.svcs = &d->svcs; /* retired servers keep their reply rules */
 	if (start_control(d) < 0)
 		return -1;
 	/* Everything that needs root is open: leave it (daemon.user). */
@@ -712,6 +748,7 @@ static void stop(struct daemon *d)
 	xmit_close(&d->xmit);
 	/* the queue is closed: the table no longer changes */
 	ckpt_writer_stop(&d->ckw, true);
+	ctevents_close(&d->cte);
 	/* stopping: flows end with the table, nothing to purge one by one */
 	service_set_free(&d->svcs, NULL);
 	conn_table_destroy(&d->ct);

@@ -291,7 +291,7 @@ static int queue_on_packet(const struct nlmsghdr *nlh, void *data)
 	v = core_packet(q->core, &cp, q->now_ms, &balanced);
 	if (balanced && v != VERDICT_DROP) {
 		/* keep the packet's other mark bits */
-		mark |= q->mark;
+		mark |= q->mark | q->core->verdict_mark;
 		queue_pend(q, id, v, cp.data, cp.len, &mark);
 	} else {
 		queue_pend(q, id, v, cp.data, cp.len, NULL);

@@ -445,6 +445,30 @@ static void service_destroy(struct service *svc, const struct drop_ctx *dc)
 	free(svc);
 }
 
+/*
+ * offload = true hands established flows to conntrack's NAT (README,
+ * "Kernel fast path"). VS/DR and VS/TUN have no kernel path here: the VIP
+ * is a local address, so the local routing table wins over any fwmark
+ * route, and this kernel has no tunnel device. Said once per change.
+ */
+static void service_set_offload(struct service *svc,
+				const struct service_conf *sc)
+{
+	bool fallback = sc->offload && sc->fwd != FWD_NAT;
+
+	if (fallback && (svc->offload || !svc->offload_fallback))
+		log_warn(
+		    "%s: offload = true: forward = \"%s\" has no kernel "
+		    "fast path (%s); its flows stay on the per-packet path",
+		    sc->name, fwd_method_name(sc->fwd),
+		    sc->fwd == FWD_DR
+			? "the VIP is a local address, so the local "
+			  "routing table wins over a firewall-mark route"
+			: "no tunnel device to route through");
+	svc->offload_fallback = fallback;
+	svc->offload = sc->offload && sc->fwd == FWD_NAT;
+}
+
 /* Brings svc (new or kept) to the state sc describes. */
 static int service_configure(struct service *svc, const struct service_conf *sc,
 			     const struct drop_ctx *dc)
@@ -461,6 +485,7 @@ static int service_configure(struct service *svc, const struct service_conf *sc,
 	svc->persist_mask = sc->persist_mask;
 	persist_set_timeout(svc, (uint64_t)sc->persistence * 1000);
 	svc->alpha = sc->alpha;
+	service_set_offload(svc, sc);
 	if (service_set_servers(svc, sc, dc) < 0 ||
 	    service_set_sorry(svc, sc, dc) < 0) {
 		log_err("%s: out of memory", svc->name);
@@ -536,7 +561,89 @@ int service_set_apply(struct service_set *set, const struct config *cfg,
 			i++;
 		}
 	}
+	service_set_offload_ids(set, cfg->fw_offload_mask);
 	return rc;
+}
+
+/* Calls fn on every server of set: listed, sorry and retired. */
+static void for_each_server(struct service_set *set,
+			    void (*fn)(struct server *srv, void *arg),
+			    void *arg)
+{
+	for (unsigned int i = 0; i < set->n; i++) {
+		struct service *svc = set->svcs[i];
+
+		for (unsigned int j = 0; j < svc->n_servers; j++)
+			fn(svc->servers[j], arg);
+		if (svc->sorry)
+			fn(svc->sorry, arg);
+		for (struct server *r = svc->retired; r; r = r->retired_next)
+			fn(r, arg);
+	}
+}
+
+struct id_map {
+	uint8_t *used; /* one byte per id */
+	uint32_t max;
+	uint32_t next;
+	bool exhausted;
+};
+
+/* Servers out of offload lose their id; the rest mark theirs used. */
+static void id_mark_used(struct server *srv, void *arg)
+{
+	struct id_map *m = arg;
+
+	if (!srv->svc->offload)
+		srv->offload_id = 0;
+	if (srv->offload_id && srv->offload_id <= m->max)
+		m->used[srv->offload_id] = 1;
+}
+
+static void id_assign(struct server *srv, void *arg)
+{
+	struct id_map *m = arg;
+	char label[128];
+
+	if (!srv->svc->offload || srv->offload_id)
+		return;
+	while (m->next <= m->max && m->used[m->next])
+		m->next++;
+	if (m->next > m->max) {
+		if (!m->exhausted)
+			log_warn("%s: no free id in iptables.offload_mask: its "
+				 "flows stay on the per-packet path",
+				 server_label(srv, label, sizeof(label)));
+		m->exhausted = true;
+		return;
+	}
+	srv->offload_id = (uint16_t)m->next;
+	m->used[m->next] = 1;
+}
+
+/*
+ * Gives every server of an offload service the lowest free id of mask.
+ * A server that stays keeps its id across reloads, so its rule in the
+ * nat table stays as it is. (The id only names the server between the
+ * daemon's verdict and the nat table's DNAT rule; conntrack entries are
+ * found by their tuple, so a restart that numbers anew is harmless.)
+ */
+void service_set_offload_ids(struct service_set *set, uint32_t mask)
+{
+	unsigned int bits = offload_mask_bits(mask);
+	struct id_map m = {.max = bits >= 16 ? 65535 : (1u << bits) - 1,
+			   .next = 1};
+
+	if (!bits)
+		return;
+	m.used = calloc(m.max + 1, 1);
+	if (!m.used) {
+		log_err("offload ids: out of memory");
+		return;
+	}
+	for_each_server(set, id_mark_used, &m);
+	for_each_server(set, id_assign, &m);
+	free(m.used);
 }
 
 unsigned int service_set_expire_templates(struct service_set *set,

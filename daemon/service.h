@@ -28,6 +28,8 @@ struct server {
 	bool disabled;		 /* taken out by nfqlbctl disable */
 	uint32_t active_conns;	 /* IPVS activeconns: ESTABLISHED TCP */
 	uint32_t inactive_conns; /* everything else, UDP included */
+	uint32_t kernel_conns;	 /* of those, carried by conntrack (offload) */
+	uint16_t offload_id; /* its value in iptables.offload_mask; 0: none */
 	struct server *retired_next; /* in svc->retired, see there */
 	struct traffic_stats stats;
 	struct stats_est est;
@@ -79,6 +81,8 @@ struct service {
 	struct server *retired; /* list through server.retired_next */
 	struct server *sorry;	/* sorry_server: new flows when none can */
 	bool alpha;		/* new servers start down until checked */
+	bool offload;		/* conntrack carries its flows (NAT only) */
+	bool offload_fallback;	/* offload asked for a method without one */
 	struct traffic_stats stats;
 	struct stats_est est;
 };
@@ -132,6 +136,10 @@ int service_set_build(struct service_set *set, const struct config *cfg);
 int service_set_apply(struct service_set *set, const struct config *cfg,
 		      struct conn_table *ct);
 void service_set_free(struct service_set *set, struct conn_table *ct);
+
+/* Gives each server of an offload service its id in the offload mask
+ * (kept while it stays; run by service_set_apply). */
+void service_set_offload_ids(struct service_set *set, uint32_t mask);
 
 /* Frees the retired servers whose last connection went; returns how
  * many (their NAT reply rules can go then). */
