@@ -30,7 +30,7 @@ struct server;
 /*
  * One balanced flow: plain data (no pointers that outlive the process
  * but dest), so it can be checkpointed field by field. Addresses and
- * ports are in network order. 72 bytes on x86_64.
+ * ports are in network order. 88 bytes on x86_64.
  */
 struct conn {
 	struct conn *in_next;		/* chain of the client-side hash */

@@ -14,6 +14,8 @@
 #  f. removing its server (expire_nodest_conn = true) kills it: its
 #     conntrack entry is deleted;
 #  g. stop leaves iptables-save as it was before start.
+# The director's FORWARD policy is DROP: offloaded packets must be accepted
+# by the daemon's filter chain. UDP flows (service "dns") offload too.
 # shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
 source "$(dirname "$0")/../lib/topo.sh"
 # shellcheck source=../lib/ctl.sh
@@ -23,6 +25,7 @@ topo_up 3
 for i in 1 2 3; do
 	start_http_server "$i" 8080
 	start_tcp_echo "$i" 7
+	start_udp_echo "$i" 5353
 done
 topo_settle
 # conntrack's own TIME_WAIT (120 s) would outlast the test: the DESTROY
@@ -47,11 +50,15 @@ services = (
     $(servers_conf 8080 1 1 1) },
   { name = "echo"; protocol = "tcp"; vip = "$VIP"; port = 7;
     scheduler = "lc"; forward = "nat"; offload = true;
-    $echo_servers }
+    $echo_servers },
+  { name = "dns"; protocol = "udp"; vip = "$VIP"; port = 53;
+    scheduler = "rr"; forward = "nat"; offload = true;
+    $(servers_conf 5353 1 1 1) }
 );
 EOF
 }
 services 1 2 3 | write_conf "$TMP/nfqlb.conf"
+in_director iptables -P FORWARD DROP
 ipt_before=$(ipt_snapshot "$NS_DIRECTOR")
 start_nfqlb "$TMP/nfqlb.conf"
 
@@ -79,6 +86,28 @@ marks=$(grep -o 'mark=[0-9]*' "$TMP/ct" | sort | uniq -c | awk '{ printf "%s%s:%
 [[ $marks == "mark=131072:10 mark=196608:10 mark=65536:10" ]] ||
 	fail "conntrack marks: '$marks', want 10 each of the three servers' ids"
 log "conntrack: $marks"
+
+# UDP: 9 flows spread rr; 20 datagrams of one flow, one queued
+in_client "$PY" "$LIB/udpclient.py" "$VIP" 53 --count 9 --base-port 41000 | sed -E 's/^[^ ]* //; s/:.*//' >"$TMP/udp"
+assert_counts "$TMP/udp" "s1=3 s2=3 s3=3"
+q0=$(metric nfqlb_queue_packets_total)
+out=$(in_client "$PY" - "$VIP" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 42000))
+s.connect((sys.argv[1], 53))
+s.settimeout(3)
+got = set()
+for i in range(20):
+    s.send(b"x%d" % i)
+    got.add(s.recv(100).decode().split(":")[0])
+print(" ".join(sorted(got)))
+EOF
+) || fail "UDP flow: a datagram got no reply from the VIP"
+q=$(($(metric nfqlb_queue_packets_total) - q0))
+[[ $out == s? ]] || fail "UDP flow answered by '$out', want one server"
+((q <= 2)) || fail "20 datagrams of one offloaded UDP flow: $q through the queue, want 1"
+log "UDP: 9 flows rr, a flow of 20 datagrams from $out with $q through the queue"
 
 # ---- b. DESTROY events end the daemon's entries
 wait_until 20 no_offloaded 80 || fail "$(offloaded_lines 80) offloaded entries left 20 s after their close: $(ctl conns | tail -n 3)"

@@ -504,7 +504,7 @@ static void test_impossible_records(void **state)
 	    {1, 1},    /* ICMP */
 	    {2, 3},    /* method past tun */
 	    {3, 11},   /* state past the last */
-	    {4, 0x02}, /* unknown flag */
+	    {4, 0x08}, /* unknown flag */
 	    {6, 1},    /* reserved */
 	    {27, 1},   /* reserved */
 	    {32, 0xff} /* remaining far beyond the timeout */

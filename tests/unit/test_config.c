@@ -77,6 +77,12 @@ static const char *const good[] = {
     " { name = \"ssh\"; vip = \"203.0.113.10\"; port = 22;\n"
     "   scheduler = \"rr\"; health: { type = \"tcp\"; };\n"
     "   sorry_server = { address = \"198.51.100.20\"; };\n" SERVERS " } );\n",
+    /* offload: NAT with its own mask; DR falls back (valid, logged) */
+    "iptables: { offload_mask = 0x00ff0000; };\n"
+    "services = ( { name = \"off\"; vip = \"203.0.113.10\"; port = 80;\n"
+    "  offload = true;\n" SERVERS " },\n"
+    " { name = \"offdr\"; vip = \"203.0.113.10\"; port = 8080; forward = "
+    "\"dr\";\n  offload = true;\n" SERVERS " } );\n",
 };
 
 struct bad {
@@ -226,6 +232,31 @@ static const struct bad bad[] = {
     {"iptables: { chain = \"this-chain-name-is-far-too-long\"; }; # <-\n",
      "chain"},
     {"iptables: { mark = 3; }; # <-\n", "single bit"},
+    {"iptables: { offload_mask = 0x10000; }; # <-\n", "contiguous bits"},
+    {"iptables: { offload_mask = 0x0f0f0000; }; # <-\n", "contiguous bits"},
+    {"iptables: { mark = 0x100000; };\n" SVC_HEAD
+     "  port = 80; offload = true; # <-\n" SERVERS "} );\n",
+     "offload_mask 0xfff0000 overlaps iptables.mark 0x100000"},
+    {"iptables: { mark = 0x4; offload_mask = 0x6; }; # <-\n" SVC_HEAD
+     "  port = 80; offload = true;\n" SERVERS "} );\n",
+     "overlaps iptables.mark"},
+    {"iptables: { offload_mask = 0x3; };\n" SVC_HEAD
+     "  port = 80; offload = true; # <-\n"
+     "  servers = ( { address = \"198.51.100.11\"; },\n"
+     "    { address = \"198.51.100.12\"; }, { address = "
+     "\"198.51.100.13\"; },\n"
+     "    { address = \"198.51.100.14\"; } ); } );\n",
+     "web: 4 servers of offload services, but offload_mask 0x3 names at "
+     "most 3"},
+    {"iptables: { manage = false; };\n" SVC_HEAD
+     "  port = 80; offload = true; # <-\n" SERVERS "} );\n",
+     "web: offload = true needs iptables.manage = true"},
+    {"services = ( { name = \"m\"; fwmark = 0x10000; # <-\n" SERVERS
+     " },\n { name = \"web\"; vip = \"203.0.113.10\"; port = 80; offload "
+     "= true;\n" SERVERS "} );\n",
+     "m: fwmark 0x10000 overlaps iptables.offload_mask 0xfff0000"},
+    {SVC_HEAD "  port = 80; offload = 1; # <-\n" SERVERS "} );\n",
+     "'offload' must be true or false"},
     {SVC_HEAD "  scheduler = \"rr\"; port = 99999; # <-\n" SERVERS "} );\n",
      "out of range"},
     {SVC_HEAD "  port = 80; scheduler = \"rr\";\n"
@@ -390,6 +421,34 @@ static const char *good_with(const char *marker)
 	return NULL;
 }
 
+static void test_offload(void **state)
+{
+	char *path = write_tmp(good_with("offload_mask = 0x00ff0000"));
+	struct config cfg;
+
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	assert_int_equal(cfg.fw_offload_mask, 0x00ff0000);
+	assert_true(cfg.services[0].offload);
+	assert_true(cfg.services[1].offload); /* runs per packet: service.c */
+	assert_int_equal(offload_mask_bits(0x00ff0000), 8);
+	assert_int_equal(offload_mask_shift(0x00ff0000), 16);
+	assert_int_equal(offload_mask_bits(0xffffffff), 32);
+	assert_int_equal(offload_mask_bits(0x80000000), 0);
+	assert_int_equal(offload_mask_bits(0x0), 0);
+	assert_int_equal(offload_mask_bits(0x5), 0);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+	/* the default */
+	path = write_tmp(good[1]);
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	assert_int_equal(cfg.fw_offload_mask, 0x0fff0000);
+	assert_false(cfg.services[0].offload);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
 /* A server's health block starts from its service's and overrides. */
 static void test_health_values(void **state)
 {
@@ -479,6 +538,7 @@ int main(void)
 	    cmocka_unit_test(test_thresholds),
 	    cmocka_unit_test(test_persistence),
 	    cmocka_unit_test(test_fwmark),
+	    cmocka_unit_test(test_offload),
 	    cmocka_unit_test(test_health_values),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_missing_file),

@@ -204,6 +204,67 @@ static void test_purge_dest(void **state)
 	conn_table_destroy(&t);
 }
 
+static unsigned int kernel_dels;
+
+static void count_kernel_del(void *arg, const struct conn *c)
+{
+	(void)arg;
+	assert_true(c->flags & CONN_F_OFFLOAD);
+	kernel_dels++;
+}
+
+/* An offloaded flow: bound to its conntrack entry it leaves the timed
+ * lists (only events end it), its states come from the kernel, not from
+ * packets, and a purge with its server deletes its conntrack entry. */
+static void test_kernel_bound(void **state)
+{
+	struct conn_table t;
+	struct service svc = {.name = "t"};
+	struct server srv = {.svc = &svc,
+			     .addr = ip4("198.51.100.11"),
+			     .port = htons(8080),
+			     .weight = 1};
+	uint32_t cl = ip4("192.0.2.2"), vip = ip4("203.0.113.10");
+	struct conn *c, *plain;
+
+	(void)state;
+	assert_int_equal(conn_table_init(&t, 100, 1, &to), 0);
+	t.kernel_del = count_kernel_del;
+	c = conn_new(&t, IPPROTO_TCP, cl, htons(40000), vip, htons(80), &srv,
+		     FWD_NAT, 0);
+	plain = conn_new(&t, IPPROTO_TCP, cl, htons(40001), vip, htons(80),
+			 &srv, FWD_NAT, 0);
+	assert_non_null(plain);
+	c->flags |= CONN_F_OFFLOAD;
+	conn_update(&t, c, DIR_INPUT, 0x02 /* SYN */, 0);
+	assert_int_equal(c->state, TCP_S_SYN_RECV);
+	conn_kernel_bind(&t, c, 77, TCP_S_ESTABLISHED);
+	assert_int_equal(c->ct_id, 77);
+	assert_int_equal(c->state, TCP_S_ESTABLISHED);
+	assert_int_equal(srv.active_conns, 1);
+	assert_int_equal(srv.inactive_conns, 1); /* plain */
+	assert_int_equal(srv.kernel_conns, 1);
+	assert_int_equal(t.kernel_count, 1);
+	/* a packet (a RST, say) changes nothing: the kernel's events do */
+	conn_update(&t, c, DIR_INPUT, 0x04 /* RST */, 1000);
+	assert_int_equal(c->state, TCP_S_ESTABLISHED);
+	conn_kernel_state(c, TCP_S_TIME_WAIT);
+	assert_int_equal(srv.active_conns, 0);
+	assert_int_equal(srv.inactive_conns, 2);
+	/* a year on, only the plain entry expired */
+	assert_int_equal(conn_expire(&t, 365ULL * 86400 * 1000), 1);
+	assert_ptr_equal(
+	    conn_in_get(&t, IPPROTO_TCP, cl, htons(40000), vip, htons(80)), c);
+	/* its server goes: so does its conntrack entry */
+	kernel_dels = 0;
+	assert_int_equal(conn_purge_dest(&t, &srv), 1);
+	assert_int_equal(kernel_dels, 1);
+	assert_int_equal(srv.kernel_conns, 0);
+	assert_int_equal(t.kernel_count, 0);
+	assert_int_equal(t.count, 0);
+	conn_table_destroy(&t);
+}
+
 static void test_entry_size(void **state)
 {
 	/* budget: at most 128 bytes per entry (IPVS's own estimate) */
@@ -263,6 +324,7 @@ int main(void)
 	    cmocka_unit_test(test_timeout_change),
 	    cmocka_unit_test(test_purge_dest),
 	    cmocka_unit_test(test_entry_size),
+	    cmocka_unit_test(test_kernel_bound),
 	    cmocka_unit_test(test_thresholds),
 	};
 

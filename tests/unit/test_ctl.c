@@ -350,16 +350,19 @@ static void test_list_json(void **state)
 	    "\"active_conns\":0,\"inactive_conns\":1,\"in_packets\":0,"
 	    "\"out_packets\":0,\"in_bytes\":0,\"out_bytes\":0,\"cps\":0,"
 	    "\"in_pps\":0,\"out_pps\":0,\"in_bps\":0,\"out_bps\":0,"
+	    "\"offload\":false,\"offloaded_conns\":0,"
 	    "\"servers\":[{\"address\":\"198.51.100.11\",\"port\":8080,"
 	    "\"weight\":3,\"state\":\"disabled\",\"conns\":0,"
 	    "\"active_conns\":0,\"inactive_conns\":0,\"in_packets\":0,"
 	    "\"out_packets\":0,\"in_bytes\":0,\"out_bytes\":0,\"cps\":0,"
-	    "\"in_pps\":0,\"out_pps\":0,\"in_bps\":0,\"out_bps\":0},"
+	    "\"in_pps\":0,\"out_pps\":0,\"in_bps\":0,\"out_bps\":0,"
+	    "\"offloaded_conns\":0},"
 	    "{\"address\":\"198.51.100.12\",\"port\":8080,\"weight\":1,"
 	    "\"state\":\"up\",\"conns\":1,\"active_conns\":0,"
 	    "\"inactive_conns\":1,\"in_packets\":0,\"out_packets\":0,"
 	    "\"in_bytes\":0,\"out_bytes\":0,\"cps\":0,\"in_pps\":0,"
-	    "\"out_pps\":0,\"in_bps\":0,\"out_bps\":0}],"
+	    "\"out_pps\":0,\"in_bps\":0,\"out_bps\":0,"
+	    "\"offloaded_conns\":0}],"
 	    "\"sorry_server\":null}],"
 	    "\"drops\":{\"truncated\":0,\"bad_header\":0,\"fragment\":0,"
 	    "\"unknown_protocol\":0,\"icmp_not_error\":0,"
@@ -392,7 +395,8 @@ static void test_list_health(void **state)
 	obuf_reset(&b);
 	fmt_list(&b, &f->v, CTL_F_JSON);
 	assert_non_null(strstr(b.data, "\"state\":\"down\","));
-	assert_non_null(strstr(b.data, "\"out_bytes\":0,\"check\":\"tcp\","
+	assert_non_null(strstr(b.data, "\"out_bytes\":0,\"offloaded_conns\":0,"
+				       "\"check\":\"tcp\","
 				       "\"reason\":\"connect: Connection "
 				       "refused\"}"));
 	/* no check, no check fields */

@@ -408,6 +408,79 @@ static void test_removed_server(void **state)
 	assert_int_equal(client_pkt(e, IPPROTO_TCP, 7001, PKT_TCP_ACK), -1);
 }
 
+/*
+ * offload = true: the first packet is accepted unchanged with its
+ * server's id in the verdict mark (the nat table DNATs it); ids are the
+ * servers' in configuration order and stay with a server across a reload
+ * that adds one before it; replies and ICMP errors about the flow pass
+ * unchanged (conntrack translates them).
+ */
+static void test_offload(void **state)
+{
+	struct env *e = *state;
+	struct server_conf three[3] = {
+	    {.addr = ip4("198.51.100.13"), .port = 8080, .weight = 1},
+	    e->srv[0],
+	    e->srv[1]};
+	uint8_t buf[256], orig[256];
+	bool balanced;
+	size_t n;
+
+	e->cfg.fw_offload_mask = 0x0fff0000;
+	e->core.offload_shift = 16;
+	e->sc[0].offload = true;
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	assert_int_equal(e->set.svcs[0]->servers[0]->offload_id, 1);
+	assert_int_equal(e->set.svcs[0]->servers[1]->offload_id, 2);
+	assert_int_equal(e->set.svcs[1]->servers[0]->offload_id, 0); /* dns */
+
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 41000, "203.0.113.10", 80,
+		  PKT_TCP_SYN, 0, 0);
+	memcpy(orig, buf, n);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_ACCEPT);
+	assert_true(balanced);
+	assert_memory_equal(buf, orig, n);
+	assert_int_equal(e->core.verdict_mark, 1u << 16); /* .11 */
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 41001, "203.0.113.10", 80,
+		  PKT_TCP_SYN, 0, 0);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_ACCEPT);
+	assert_int_equal(e->core.verdict_mark, 2u << 16); /* .12 */
+	/* a reply of the first flow: unchanged, conntrack de-NATs it */
+	n = build(buf, IPPROTO_TCP, "198.51.100.11", 8080, "192.0.2.2", 41000,
+		  PKT_TCP_SYN | PKT_TCP_ACK, 0, 0);
+	memcpy(orig, buf, n);
+	assert_int_equal(run(e, buf, n, CORE_OUT, false, &balanced),
+			 VERDICT_ACCEPT);
+	assert_memory_equal(buf, orig, n);
+	assert_int_equal(e->core.verdict_mark, 0);
+	/* a per-packet service beside it is rewritten as before */
+	n = build(buf, IPPROTO_UDP, "192.0.2.2", 41000, "203.0.113.10", 53, 0,
+		  0, 0);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_MANGLED);
+	assert_int_equal(e->core.verdict_mark, 0);
+
+	/* .13 comes first: .11 and .12 keep their ids, .13 gets 3 */
+	e->sc[0].servers = three;
+	e->sc[0].n_servers = 3;
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	assert_int_equal(e->set.svcs[0]->servers[0]->offload_id, 3);
+	assert_int_equal(e->set.svcs[0]->servers[1]->offload_id, 1);
+	assert_int_equal(e->set.svcs[0]->servers[2]->offload_id, 2);
+	/* offload off: ids go, new flows are rewritten again */
+	e->sc[0].offload = false;
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	assert_int_equal(e->set.svcs[0]->servers[1]->offload_id, 0);
+	n = build(buf, IPPROTO_TCP, "192.0.2.2", 41002, "203.0.113.10", 80,
+		  PKT_TCP_SYN, 0, 0);
+	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
+			 VERDICT_MANGLED);
+	e->sc[0].servers = e->srv;
+	e->sc[0].n_servers = 2;
+}
+
 /* A SYN from client port cport; returns the last octet of the server. */
 static int syn_to(struct env *e, uint16_t cport, enum verdict *v)
 {
@@ -511,6 +584,8 @@ int main(void)
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_health_down_and_sorry,
 					    env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_offload, env_setup,
+					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_alpha, env_setup,
 					    env_teardown),
 	};
