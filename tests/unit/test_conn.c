@@ -218,16 +218,15 @@ static void count_kernel_del(void *arg, const struct conn *c)
  * packets, and a purge with its server deletes its conntrack entry. */
 static void test_kernel_bound(void **state)
 {
-	struct conn_table t;
-	struct service svc = {.name = "t"};
-	struct server srv = {.svc = &svc,
-			     .addr = ip4("198.51.100.11"),
-			     .port = htons(8080),
-			     .weight = 1};
+	static struct service svc = {.name = "offload"};
+	struct server srv = {.svc = &svc, .weight = 1};
 	uint32_t cl = ip4("192.0.2.2"), vip = ip4("203.0.113.10");
+	struct conn_table t;
 	struct conn *c, *plain;
 
 	(void)state;
+	srv.addr = ip4("198.51.100.11");
+	srv.port = htons(8080);
 	assert_int_equal(conn_table_init(&t, 100, 1, &to), 0);
 	t.kernel_del = count_kernel_del;
 	c = conn_new(&t, IPPROTO_TCP, cl, htons(40000), vip, htons(80), &srv,
