@@ -488,6 +488,16 @@ static bool rules_in(const struct fw_rules *r, enum fw_table t)
 	return false;
 }
 
+static void rules_drop_table(struct fw_rules *r, enum fw_table t)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < r->n; i++)
+		if (r->v[i].table != t)
+			r->v[n++] = r->v[i];
+	r->n = n;
+}
+
 static bool rules_has(const struct fw_rules *r, const struct fw_rule *x)
 {
 	for (unsigned int i = 0; i < r->n; i++)
@@ -762,6 +772,9 @@ int fw_adopt(struct fw *fw, const char *chain, uint32_t mark,
 		fw_rules_free(&fw->rules);
 		return -1;
 	}
+	/* a nat chain gone meanwhile: its rules are made afresh with it */
+	if (!fw->nat_hooked)
+		rules_drop_table(&fw->rules, FW_NAT);
 	fw->active = true;
 	log_info("iptables: chain %s taken over with %u rules", fw->chain,
 		 fw->rules.n);

@@ -231,11 +231,11 @@ run_integration_tests() {
 # A few integration tests again with the daemon built with ASan+LSan+UBSan
 # by tests/sanitize.sh ($NFQLB_SANITIZE_DIR/nfqlb, honoured by topo.sh as
 # NFQLB), as asan-integration/NAME: NAT, the three methods with reloads,
-# hostile packets, and two queues on two threads. Sanitizer reports go to
-# files of their own (the test's temp dir, with the daemon's log, is gone
-# when it ends): any report fails the test, even when the daemon was killed
-# by the cleanup.
-ASAN_INTEGRATION=(nat_rr_http mixed_methods malformed multiqueue)
+# hostile packets, two queues on two threads, and the offload path
+# (ctnetlink). Sanitizer reports go to files of their own (the test's temp
+# dir, with the daemon's log, is gone when it ends): any report fails the
+# test, even when the daemon was killed by the cleanup.
+ASAN_INTEGRATION=(nat_rr_http mixed_methods malformed multiqueue offload_nat)
 
 run_asan_integration_tests() {
 	local n name t reports out=${NFQLB_SANITIZE_DIR:-$TOP/build/sanitize} why
