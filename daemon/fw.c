@@ -52,16 +52,23 @@
 #include "log.h"
 #include "service.h"
 
+/* clang-format off */
 static const char *const table_names[FW_TABLE_LAST] = {
-    [FW_RAW] = "raw",		[FW_MANGLE] = "mangle", [FW_FILTER] = "filter",
-    [FW_MANGLE_PRE] = "mangle", [FW_NAT] = "nat",
+    [FW_RAW] = "raw",
+    [FW_MANGLE] = "mangle",
+    [FW_FILTER] = "filter",
+    [FW_MANGLE_PRE] = "mangle",
+    [FW_NAT] = "nat",
 };
 
 static const char *const hook_chains[FW_TABLE_LAST] = {
-    [FW_RAW] = "PREROUTING", [FW_MANGLE] = "POSTROUTING",
-    [FW_FILTER] = "FORWARD", [FW_MANGLE_PRE] = "PREROUTING",
+    [FW_RAW] = "PREROUTING",
+    [FW_MANGLE] = "POSTROUTING",
+    [FW_FILTER] = "FORWARD",
+    [FW_MANGLE_PRE] = "PREROUTING",
     [FW_NAT] = "PREROUTING",
 };
+/* clang-format on */
 
 /* Our chains' names: chain, and chain_fwm for FW_MANGLE_PRE. */
 static void set_chains(struct fw *fw, const char *chain)
