@@ -275,24 +275,25 @@ static void on_ct(struct ctevents *ce, const struct ct_msg *m, bool dump)
 		c->flags |= CONN_F_SEEN;
 }
 
-static int on_event_msg(const struct nlmsghdr *nlh, void *data)
+void ctevents_on_msg(struct ctevents *ce, const struct nlmsghdr *nlh, bool dump)
 {
-	struct ctevents *ce = data;
 	struct ct_msg m;
 
-	ce->stats.events++;
+	if (!dump)
+		ce->stats.events++;
 	if (parse_ct(nlh, &m) == 0)
-		on_ct(ce, &m, false);
+		on_ct(ce, &m, dump);
+}
+
+static int on_event_msg(const struct nlmsghdr *nlh, void *data)
+{
+	ctevents_on_msg(data, nlh, false);
 	return MNL_CB_OK;
 }
 
 static int on_dump_msg(const struct nlmsghdr *nlh, void *data)
 {
-	struct ctevents *ce = data;
-	struct ct_msg m;
-
-	if (parse_ct(nlh, &m) == 0)
-		on_ct(ce, &m, true);
+	ctevents_on_msg(data, nlh, true);
 	return MNL_CB_OK;
 }
 
@@ -334,21 +335,20 @@ static int cmd_run(struct ctevents *ce, struct nlmsghdr *nlh, mnl_cb_t cb)
 	return rc < 0 ? -1 : 0;
 }
 
-int ctevents_resync(struct ctevents *ce)
+void ctevents_resync_begin(struct ctevents *ce)
 {
 	struct conn_tlist *l = &ce->ct->tl[CONN_TL_KERNEL];
-	struct nlmsghdr *nlh;
-	unsigned int lost = 0, before = ce->ct->kernel_count;
 
 	for (struct conn *c = l->head; c; c = c->tl_next)
 		c->flags &= (uint8_t)~CONN_F_SEEN;
-	nlh = put_ct_msg(ce->buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, ++ce->seq);
-	if (cmd_run(ce, nlh, on_dump_msg) < 0) {
-		ce->stats.errors++;
-		log_err("conntrack: dumping the table: %m");
-		return -1;
-	}
-	ce->stats.resyncs++;
+	ce->resync_before = ce->ct->kernel_count;
+}
+
+unsigned int ctevents_resync_end(struct ctevents *ce)
+{
+	struct conn_tlist *l = &ce->ct->tl[CONN_TL_KERNEL];
+	unsigned int lost = 0;
+
 	for (struct conn *c = l->head; c;) {
 		struct conn *next = c->tl_next;
 
@@ -358,11 +358,27 @@ int ctevents_resync(struct ctevents *ce)
 		}
 		c = next;
 	}
+	ce->stats.resyncs++;
 	ce->stats.lost += lost;
-	if (lost || ce->ct->kernel_count != before)
+	if (lost || ce->ct->kernel_count != ce->resync_before)
 		log_info("conntrack: resync: %u offloaded flows in the kernel, "
 			 "%u entries whose flow ended removed",
 			 ce->ct->kernel_count, lost);
+	return lost;
+}
+
+int ctevents_resync(struct ctevents *ce)
+{
+	struct nlmsghdr *nlh;
+
+	ctevents_resync_begin(ce);
+	nlh = put_ct_msg(ce->buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, ++ce->seq);
+	if (cmd_run(ce, nlh, on_dump_msg) < 0) {
+		ce->stats.errors++;
+		log_err("conntrack: dumping the table: %m");
+		return -1;
+	}
+	ctevents_resync_end(ce);
 	return 0;
 }
 

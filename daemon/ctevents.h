@@ -9,6 +9,7 @@
 #include "log.h"
 
 struct mnl_socket;
+struct nlmsghdr;
 struct conn;
 struct conn_table;
 struct service_set;
@@ -37,6 +38,7 @@ struct ctevents {
 	uint32_t mask; /* iptables.offload_mask: marks our flows */
 	char *buf;
 	bool want_resync;
+	uint32_t resync_before; /* kernel_count when the resync began */
 	struct ctevents_stats stats;
 	struct log_ratelimit rl;
 };
@@ -57,6 +59,17 @@ void ctevents_close(struct ctevents *ce);
 /* Compares the kernel's conntrack table with ct: binds what it finds,
  * removes offloaded entries it no longer holds. Returns 0 or -1. */
 int ctevents_resync(struct ctevents *ce);
+
+/*
+ * The pieces, for tests: one ctnetlink message (an event, or with dump a
+ * part of a dump) applied to the table; a resync is begin, the dump's
+ * messages, end (which removes the bound entries the dump did not hold
+ * and returns how many).
+ */
+void ctevents_on_msg(struct ctevents *ce, const struct nlmsghdr *nlh,
+		     bool dump);
+void ctevents_resync_begin(struct ctevents *ce);
+unsigned int ctevents_resync_end(struct ctevents *ce);
 
 /* The kernel's TCP conntrack state as the daemon's (IPVS) state. */
 int ctevents_tcp_state(uint8_t ct_state);
