@@ -21,6 +21,16 @@ source "$(dirname "$0")/../lib/topo.sh"
 # shellcheck source=../lib/ctl.sh
 source "$LIB/ctl.sh"
 
+# offload_mq.sh runs all of this with two queues (two worker threads)
+QUEUES=${OFFLOAD_QUEUES:-1}
+if ((QUEUES > 1)); then
+	eval "one_queue_$(declare -f write_conf)"
+	write_conf() {
+		one_queue_write_conf "$@"
+		sed -i "s/queues = 1;/queues = $QUEUES;/" "$1"
+	}
+fi
+
 topo_up 3
 for i in 1 2 3; do
 	start_http_server "$i" 8080
@@ -62,7 +72,8 @@ in_director iptables -P FORWARD DROP
 ipt_before=$(ipt_snapshot "$NS_DIRECTOR")
 start_nfqlb "$TMP/nfqlb.conf"
 
-metric() { ctl metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+# metric NAME — its value, summed over labels (queues)
+metric() { ctl metrics | awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { print s + 0 }'; }
 # offloaded_lines PORT — offloaded entries to VIP:PORT in nfqlbctl conns
 offloaded_lines() { ctl conns | grep -F " $VIP:$1 " | grep -c ' offload$' || true; }
 # The kernel's garbage collector reaps expired entries (and sends their
