@@ -38,7 +38,9 @@
 #include "conn.h"
 #include "service.h"
 
-#define CT_BUF_SIZE   65536		/* one dump part or event batch */
+#define CT_BUF_SIZE   65536		/* one dump part */
+#define EV_BATCH      32		/* events per recvmmsg */
+#define EV_MSG_SIZE   2048		/* an event (about 300 bytes) */
 #define CT_EV_RCVBUF  (8 * 1024 * 1024) /* events of a burst of new flows */
 #define CT_CMD_RCVBUF (1024 * 1024)
 #define RESYNC_S      300.0 /* a dump even without lost events */
@@ -420,26 +422,35 @@ static void kernel_del(void *arg, const struct conn *c)
 	}
 }
 
+/* Events were lost: a dump once this burst is read. */
+static void lost_events(struct ctevents *ce, struct ev_loop *loop,
+			const char *why)
+{
+	ce->stats.enobufs++;
+	log_limited(&ce->rl, LOG_LVL_WARNING,
+		    "conntrack: events lost (%s): the table will be compared "
+		    "with the kernel's",
+		    why);
+	if (ce->want_resync)
+		return;
+	ce->want_resync = true;
+	ev_timer_stop(loop, &ce->resync);
+	ev_timer_set(&ce->resync, RESYNC_SOON_S, RESYNC_S);
+	ev_timer_start(loop, &ce->resync);
+}
+
+/* Up to EV_BATCH events per system call: a new connection brings about
+ * six (NEW, its state changes, DESTROY). */
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ctevents *ce = w->data;
+	int fd = mnl_socket_get_fd(ce->ev);
 
-	for (int round = 0; round < 256; round++) {
-		ssize_t n = mnl_socket_recvfrom(ce->ev, ce->buf, CT_BUF_SIZE);
+	for (int round = 0; round < 64; round++) {
+		int n = recvmmsg(fd, ce->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
 
 		if (n < 0 && errno == ENOBUFS) {
-			/* events were lost: a dump once this burst is read */
-			ce->stats.enobufs++;
-			log_limited(&ce->rl, LOG_LVL_WARNING,
-				    "conntrack: events lost (ENOBUFS): the "
-				    "table will be compared with the kernel's");
-			if (!ce->want_resync) {
-				ce->want_resync = true;
-				ev_timer_stop(loop, &ce->resync);
-				ev_timer_set(&ce->resync, RESYNC_SOON_S,
-					     RESYNC_S);
-				ev_timer_start(loop, &ce->resync);
-			}
+			lost_events(ce, loop, "ENOBUFS");
 			continue;
 		}
 		if (n < 0) {
@@ -448,7 +459,16 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 					    "conntrack: reading events: %m");
 			return;
 		}
-		mnl_cb_run(ce->buf, (size_t)n, 0, 0, on_event_msg, ce);
+		for (int i = 0; i < n; i++) {
+			if (ce->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				lost_events(ce, loop, "truncated");
+				continue;
+			}
+			mnl_cb_run(ce->iov[i].iov_base, ce->msgs[i].msg_len, 0,
+				   0, on_event_msg, ce);
+		}
+		if (n < EV_BATCH)
+			return;
 	}
 }
 
@@ -539,9 +559,19 @@ int ctevents_open(struct ctevents *ce, struct ev_loop *loop,
 	ce->mask = mask;
 	ce->seq = (uint32_t)time(NULL);
 	ce->buf = malloc(CT_BUF_SIZE);
-	if (!ce->buf) {
+	ce->evbuf = malloc(EV_BATCH * EV_MSG_SIZE);
+	ce->msgs = calloc(EV_BATCH, sizeof(*ce->msgs));
+	ce->iov = calloc(EV_BATCH, sizeof(*ce->iov));
+	if (!ce->buf || !ce->evbuf || !ce->msgs || !ce->iov) {
+		ctevents_close(ce);
 		log_err("conntrack: out of memory");
 		return -1;
+	}
+	for (int i = 0; i < EV_BATCH; i++) {
+		ce->iov[i].iov_base = ce->evbuf + (size_t)i * EV_MSG_SIZE;
+		ce->iov[i].iov_len = EV_MSG_SIZE;
+		ce->msgs[i].msg_hdr.msg_iov = &ce->iov[i];
+		ce->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	/* events first: nothing that ends during the dump goes unseen */
 	ce->ev = ct_socket(CT_EV_RCVBUF, "event");
@@ -586,5 +616,8 @@ void ctevents_close(struct ctevents *ce)
 	if (ce->cmd)
 		mnl_socket_close(ce->cmd);
 	free(ce->buf);
+	free(ce->evbuf);
+	free(ce->msgs);
+	free(ce->iov);
 	memset(ce, 0, sizeof(*ce));
 }

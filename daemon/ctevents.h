@@ -10,6 +10,8 @@
 
 struct mnl_socket;
 struct nlmsghdr;
+struct mmsghdr;
+struct iovec;
 struct conn;
 struct conn_table;
 struct service_set;
@@ -36,7 +38,11 @@ struct ctevents {
 	struct conn_table *ct;
 	const struct service_set *svcs;
 	uint32_t mask; /* iptables.offload_mask: marks our flows */
-	char *buf;
+	char *buf;     /* dumps and deletes */
+	/* events: one slot per message of a recvmmsg batch */
+	char *evbuf;
+	struct mmsghdr *msgs;
+	struct iovec *iov;
 	bool want_resync;
 	uint32_t resync_before; /* kernel_count when the resync began */
 	struct ctevents_stats stats;

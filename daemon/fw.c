@@ -329,9 +329,10 @@ static int offload_common_rules_add(struct fw_rules *out,
 	if (rules_add_first(out, FW_MANGLE_PRE, spec) < 0 ||
 	    rules_add_first(out, FW_MANGLE, spec) < 0)
 		return -1;
+	/* first: the bulk of the traffic once flows are offloaded */
 	snprintf(spec, sizeof(spec), "-m connmark ! --mark 0x0/0x%x -j ACCEPT",
 		 m);
-	if (rules_add(out, FW_FILTER, spec) < 0)
+	if (rules_add_first(out, FW_FILTER, spec) < 0)
 		return -1;
 	snprintf(spec, sizeof(spec),
 		 "-m mark ! --mark 0x0/0x%x -j CONNMARK --save-mark --nfmask "
