@@ -29,7 +29,7 @@ OUT=${NFQLB_SANITIZE_DIR:-$TOP/build/sanitize}
 CC=${CC:-gcc}
 # shellcheck disable=SC2054 # the commas are part of -fsanitize=
 # $NFQLB_SANITIZERS replaces address,undefined (e.g. thread: a TSan build of
-# the daemon for the multi-queue test, by hand, see README "Several queues").
+# the daemon for the multi-queue test, by hand: see README.md, "Quick start").
 SAN_CFLAGS=(-g -O1 -fsanitize=${NFQLB_SANITIZERS:-address,undefined} -fno-sanitize-recover=all
 	-fno-omit-frame-pointer -include "$TOP/autoconfig.h" -iquote "$TOP/daemon")
 # Options given in the environment come last, so they can override ours.

@@ -30,7 +30,7 @@ rules_watch() {
 	while [[ ! -e $TMP/watch.stop ]] && ((SECONDS < end)); do
 		r=$(in_director iptables-save -t raw 2>/dev/null)
 		if grep -q '^:NFQLB ' <<<"$r" && grep -q -- '-A PREROUTING -j NFQLB' <<<"$r" &&
-			grep -q -- '-A NFQLB .*--queue-num 0' <<<"$r"; then
+			grep -Eq -- '-A NFQLB .*--queue-(num 0|balance 0:)' <<<"$r"; then
 			echo ok
 		else
 			echo missing
