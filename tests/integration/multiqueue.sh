@@ -11,7 +11,8 @@
 #    queues; nfqlbctl --json list shows each queue's packets and its
 #    share of the core lock, and the metrics each queue's counters;
 #  - SIGUSR2 with two queues hands both sockets over and a live session
-#    goes on; a restart to one queue binds anew and the session goes on;
+#    goes on; so it does when the exec fails (the workers start again) and
+#    through a restart to one queue, which binds anew, and back;
 #  - a clean stop removes the rules and exits 0;
 #  - VS/DR on two queues: one download arrives byte-exact.
 #
@@ -27,6 +28,9 @@ NCPU=$(nproc)
 ((NCPU >= 2)) || log "only $NCPU CPU: the queues cannot be told apart by CPU; checking correctness only"
 CONF=$TMP/nfqlb.conf
 NFQLB_QUEUES=2
+# a copy of the daemon, so a restart can be made to fail (chmod -x)
+cp "$NFQLB" "$TMP/nfqlb" || fail "cannot copy $NFQLB"
+NFQLB=$TMP/nfqlb
 
 # pin_servers CPU — every process of the server namespaces onto CPU (the
 # echo servers' children inherit it).
@@ -158,6 +162,12 @@ ipt_snapshot "$NS_DIRECTOR" >"$TMP/rules.after"
 diff -u "$TMP/rules.before" "$TMP/rules.after" >&2 || fail "rules after the restart differ from before"
 hitless_restart ctl restart
 echo_progress 10
+# a restart whose exec fails: the workers start again, the session goes on
+chmod -x "$NFQLB"
+kill -USR2 "$NFQLB_PID"
+wait_log 10 1 "restart failed: this image goes on"
+echo_progress 10
+chmod +x "$NFQLB"
 # a restart to one queue binds anew; the session survives (retransmits)
 sed -i 's/queues = 2;/queues = 1;/' "$CONF"
 hitless_restart kill -USR2 "$NFQLB_PID"
