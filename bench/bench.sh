@@ -60,8 +60,10 @@
 # and says so if the machine never became idle.
 #
 # Usage: bench/bench.sh [--short] [--dnat-only | --modes LIST] [--no-wait] [--keep] [-h]
-#   --short      CI mode: 3 s per figure, 1 repetition, a short idle wait; never
-#                fails on low numbers, only on a figure that could not be measured
+#   --short      CI mode: 3 s per figure, 1 repetition, a short idle wait (about 2
+#                minutes); never fails on low numbers, only on a figure that could
+#                not be measured.  A full run (all methods, 3 x 10 s per figure)
+#                takes about 20 minutes plus the idle wait.
 #   --dnat-only  only the DNAT baseline (no nfqlb binary needed)
 #   --modes LIST methods to measure, comma separated, from
 #                dnat,haproxy,nat,nat2q,natoff,dr,droff,tun (dnat is always added)
@@ -1261,7 +1263,8 @@ echo " haproxy; DNAT has no process, its work is kernel softirq time: \"-\". Mac
 echo " all CPUs from /proc/stat, including client, servers, router, kernel and anything else"
 echo " running on the machine. TCP upload: the client sends, all data crosses the director"
 echo " with every method; TCP download: the servers send, with DR and TUN the data bypasses"
-echo " the director. HAProxy balances TCP only: no UDP figures.)"
+echo " the director. HAProxy balances TCP only: no UDP figures. With offload the kernel"
+echo " forwards established flows: that softirq work is not in the director CPU figure either.)"
 if has_mode tun; then
 	echo "(ipip_decap rows: the $NSRV servers' decapsulators together; drops = IPIP packets"
 	echo " their raw sockets dropped, receive buffer full.)"
