@@ -33,6 +33,7 @@ static const char *const counter_names[CNT_LAST] = {
     [CNT_EMBRYONIC] = "embryonic_dropped",
     [PKT_ICMP_NOT_ERROR] = "icmp_not_error",
     [PKT_ICMP_BAD_QUOTE] = "icmp_bad_quote",
+    [CNT_OFFLOAD_STRAY] = "offload_stray",
 };
 
 const char *core_counter_name(enum core_counter i)
@@ -43,7 +44,7 @@ const char *core_counter_name(enum core_counter i)
 bool core_counter_is_drop(enum core_counter i)
 {
 	return i != (enum core_counter)PKT_OK && i != CNT_NOT_SERVICE &&
-	       i != CNT_UNKNOWN_REPLY && i < CNT_LAST;
+	       i != CNT_UNKNOWN_REPLY && i != CNT_OFFLOAD_STRAY && i < CNT_LAST;
 }
 
 void core_counters_zero(struct core *c)
@@ -148,9 +149,29 @@ static bool reopens_ended_flow(const struct pkt *p, const struct conn *conn)
 }
 
 /*
- * A packet of an offloaded flow (normally its first only: see fw.c): not
- * rewritten; its mark names the server, and the nat table's rule for
- * that mark DNATs it, so conntrack carries the flow from then on.
+ * Whether a packet of an offloaded flow is one for conntrack to take: the
+ * flow's first packet (created says it was scheduled just now), a TCP SYN
+ * again (its conntrack entry was never confirmed, or was replaced), or a
+ * UDP datagram before conntrack confirmed the flow (no CONN_F_KERNEL yet).
+ * Any other packet reached the queue because conntrack did not carry it
+ * (INVALID: out of its TCP window, say, and then without a conntrack
+ * entry, so without the connection mark and without NAT).
+ */
+static bool offload_takes(const struct pkt *p, const struct conn *conn,
+			  bool created)
+{
+	if (created)
+		return true;
+	if (p->proto == IPPROTO_TCP)
+		return (p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK |
+					PKT_TCP_RST)) == PKT_TCP_SYN;
+	return !(conn->flags & CONN_F_KERNEL);
+}
+
+/*
+ * A packet of an offloaded flow that conntrack is to take: not rewritten;
+ * its mark names the server, and the nat table's rule for that mark
+ * DNATs it, so conntrack carries the flow from then on.
  */
 static enum verdict offload_in(struct core *c, const struct pkt *p,
 			       struct conn *conn, uint64_t now, bool *balanced)
@@ -169,6 +190,7 @@ static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 	struct conn *conn = conn_in_get(c->ct, p->proto, p->saddr, p->sport,
 					p->daddr, p->dport);
 	const struct xmit_ops *x;
+	bool created = false;
 
 	if (conn && reopens_ended_flow(p, conn)) {
 		conn_del(c->ct, conn);
@@ -190,14 +212,21 @@ static enum verdict core_in(struct core *c, struct pkt *p, uint64_t now,
 		conn = schedule_new(c, svc, p, now);
 		if (!conn)
 			return VERDICT_DROP;
+		created = true;
 	}
-	if (conn->flags & CONN_F_OFFLOAD)
-		return offload_in(c, p, conn, now, balanced);
+	if (conn->flags & CONN_F_OFFLOAD) {
+		if (offload_takes(p, conn, created))
+			return offload_in(c, p, conn, now, balanced);
+		/* accepted as it is, it would reach the director's own VIP
+		 * (its stack answers with a reset): NAT it per packet */
+		c->counters[CNT_OFFLOAD_STRAY]++;
+	}
 	x = xmit_for((enum fwd_method)conn->fwd);
 	if (!x || (conn->fwd != FWD_NAT && !c->xmit)) {
 		c->counters[CNT_METHOD_MISSING]++;
 		return VERDICT_DROP;
 	}
+	/* a no-op for an entry conntrack carries (CONN_F_KERNEL) */
 	conn_update(c->ct, conn, DIR_INPUT, p->tcp_flags, now);
 	count_traffic(&conn->dest->stats, true, p->len);
 	count_traffic(&conn->dest->svc->stats, true, p->len);
@@ -218,13 +247,11 @@ static enum verdict core_out(struct core *c, struct pkt *p, uint64_t now,
 		c->counters[CNT_UNKNOWN_REPLY]++;
 		return VERDICT_ACCEPT;
 	}
-	/* conntrack translates an offloaded flow's replies, after us */
-	if (conn->flags & CONN_F_OFFLOAD) {
-		count_traffic(&conn->dest->stats, false, p->len);
-		count_traffic(&conn->dest->svc->stats, false, p->len);
-		*balanced = true;
-		return VERDICT_ACCEPT;
-	}
+	/* A reply conntrack carries is never queued (the connection mark
+	 * returns it first, fw.c): this one has no conntrack entry, and
+	 * nothing after us would give it the VIP's address. */
+	if (conn->flags & CONN_F_OFFLOAD)
+		c->counters[CNT_OFFLOAD_STRAY]++;
 	x = xmit_for((enum fwd_method)conn->fwd);
 	if (!x || !x->out) {
 		c->counters[CNT_METHOD_MISSING]++;

@@ -28,6 +28,8 @@ enum core_counter {
 	CNT_GSO_UNSUPPORTED, /* DR/TUN: a UDP GSO super-packet (dropped) */
 	CNT_ICMP_UNKNOWN,    /* ICMP error to a VIP about no flow (dropped) */
 	CNT_EMBRYONIC,	     /* half-open entries dropped to make room */
+	CNT_OFFLOAD_STRAY,   /* offloaded flow's packet conntrack did not
+				carry: rewritten by the daemon (passed) */
 	CNT_LAST,
 };
 

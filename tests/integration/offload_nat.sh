@@ -9,6 +9,8 @@
 #     its packets;
 #  d. a long-lived echo session (service "echo", lc) is listed as offloaded
 #     and counted active, so lc sends the next connection elsewhere;
+#  d2. a segment of it out of conntrack's window (INVALID, so without
+#     NAT) is rewritten by the daemon (offload_stray): the session goes on;
 #  e. draining its server keeps it going; SIGUSR2 keeps it going and the
 #     new image still follows it;
 #  f. removing its server (expire_nodest_conn = true) kills it: its
@@ -155,6 +157,43 @@ holders=$(holders_with_new 7)
 [[ $holders == "s1 s2" || $holders == "s1 s3" ]] ||
 	fail "lc with one active offloaded session on s$holder: holders '$holders', want the new one elsewhere"
 log "lc: holders with a new connection: $holders"
+
+# ---- d2. a segment conntrack does not carry: the daemon rewrites it
+# The client's sequence number 2^30 ahead is "over the upper bound" of its
+# window: conntrack lets it pass without an entry. Accepted as it was, it
+# would reach the director's own VIP, whose stack answers with a reset
+# (seq = the segment's ack, the client's next expected byte).
+stray() { ctl metrics | awk '$1 == "nfqlb_packets_passed_total{cause=\"offload_stray\"}" { s += $2 } END { print s + 0 }'; }
+stray_rose() { (($(stray) > $1)); }
+stray0=$(stray)
+cport=$(sed -n 's/^connected from .*:\([0-9]*\)$/\1/p' "$TMP/echo.log")
+[[ -n $cport ]] || fail "the echo client did not say its port: $(cat "$TMP/echo.log")"
+in_client "$PY" - "$VIP" "$cport" <<'EOF' >"$TMP/inject.log" 2>&1 || fail "injecting an out-of-window segment failed: $(cat "$TMP/inject.log")"
+import sys
+from scapy.all import IP, TCP, conf, send, sniff
+conf.verb = 0
+vip, cport = sys.argv[1], int(sys.argv[2])
+def data_len(p):
+    return p[IP].len - 4 * p[IP].ihl - 4 * p[TCP].dataofs
+
+# the echo session's next reply gives its sequence numbers
+got = sniff(iface="eth0", count=1, timeout=5,
+            lfilter=lambda p: IP in p and TCP in p and p[IP].src == vip
+            and p[TCP].sport == 7 and p[TCP].dport == cport
+            and data_len(p) > 0)
+if not got:
+    sys.exit("no echo reply seen in 5 s")
+r = got[0]
+send(IP(src=r[IP].dst, dst=vip) /
+     TCP(sport=r[TCP].dport, dport=7, flags="A",
+         seq=(r[TCP].ack + (1 << 30)) % (1 << 32),
+         ack=(r[TCP].seq + data_len(r)) % (1 << 32)))
+print("injected for client port", cport)
+EOF
+wait_until 5 stray_rose "$stray0" || fail "the out-of-window segment was not counted as offload_stray ($(stray)): $(cat "$TMP/inject.log")"
+echo_progress 5
+wait_until 5 session_listed || fail "after an out-of-window segment the echo session is not listed as offloaded: $(ctl conns)"
+log "an out-of-window segment: rewritten by the daemon ($(($(stray) - stray0)) offload_stray), the session went on"
 
 # ---- e. drain, then SIGUSR2: the session goes on
 ctl server echo "$(server_ip "$holder"):7" drain >/dev/null

@@ -84,6 +84,26 @@ static void expect_addr(const uint8_t *p, size_t off, const char *addr)
 	assert_int_equal(a, ip4(addr));
 }
 
+/* A client's packet rewritten to server:8080, its checksums valid. */
+static void expect_to_server(const uint8_t *buf, const char *server)
+{
+	expect_addr(buf, 12, "192.0.2.2");
+	expect_addr(buf, 16, server);
+	assert_int_equal(buf[22] << 8 | buf[23], 8080);
+	assert_true(ip_csum_ok(buf));
+	assert_true(l4_csum_ok(buf));
+}
+
+/* A server's reply rewritten to come from VIP:80, its checksums valid. */
+static void expect_from_vip(const uint8_t *buf)
+{
+	expect_addr(buf, 12, "203.0.113.10");
+	expect_addr(buf, 16, "192.0.2.2");
+	assert_int_equal(buf[20] << 8 | buf[21], 80);
+	assert_true(ip_csum_ok(buf));
+	assert_true(l4_csum_ok(buf));
+}
+
 static void tcp_roundtrip(void **state, bool not_ready, size_t payload)
 {
 	struct env *e = *state;
@@ -96,22 +116,14 @@ static void tcp_roundtrip(void **state, bool not_ready, size_t payload)
 	assert_int_equal(run(e, buf, n, CORE_IN, not_ready, &balanced),
 			 VERDICT_MANGLED);
 	assert_true(balanced);
-	expect_addr(buf, 12, "192.0.2.2");
-	expect_addr(buf, 16, "198.51.100.11");
-	assert_int_equal(buf[22] << 8 | buf[23], 8080);
-	assert_true(ip_csum_ok(buf));
-	assert_true(l4_csum_ok(buf));
+	expect_to_server(buf, "198.51.100.11");
 
 	/* the server's SYN-ACK goes back out as VIP:80 */
 	n = build(buf, IPPROTO_TCP, "198.51.100.11", 8080, "192.0.2.2", 40000,
 		  PKT_TCP_SYN | PKT_TCP_ACK, payload, not_ready ? 1 : 0);
 	assert_int_equal(run(e, buf, n, CORE_OUT, not_ready, &balanced),
 			 VERDICT_MANGLED);
-	expect_addr(buf, 12, "203.0.113.10");
-	expect_addr(buf, 16, "192.0.2.2");
-	assert_int_equal(buf[20] << 8 | buf[21], 80);
-	assert_true(ip_csum_ok(buf));
-	assert_true(l4_csum_ok(buf));
+	expect_from_vip(buf);
 }
 
 static void test_tcp_complete_csum(void **state)
@@ -412,8 +424,7 @@ static void test_removed_server(void **state)
  * offload = true: the first packet is accepted unchanged with its
  * server's id in the verdict mark (the nat table DNATs it); ids are the
  * servers' in configuration order and stay with a server across a reload
- * that adds one before it; replies and ICMP errors about the flow pass
- * unchanged (conntrack translates them).
+ * that adds one before it. (Replies and later packets: test_offload_stray.)
  */
 static void test_offload(void **state)
 {
@@ -447,14 +458,7 @@ static void test_offload(void **state)
 	assert_int_equal(run(e, buf, n, CORE_IN, false, &balanced),
 			 VERDICT_ACCEPT);
 	assert_int_equal(e->core.verdict_mark, 2u << 16); /* .12 */
-	/* a reply of the first flow: unchanged, conntrack de-NATs it */
-	n = build(buf, IPPROTO_TCP, "198.51.100.11", 8080, "192.0.2.2", 41000,
-		  PKT_TCP_SYN | PKT_TCP_ACK, 0, 0);
-	memcpy(orig, buf, n);
-	assert_int_equal(run(e, buf, n, CORE_OUT, false, &balanced),
-			 VERDICT_ACCEPT);
-	assert_memory_equal(buf, orig, n);
-	assert_int_equal(e->core.verdict_mark, 0);
+	assert_int_equal(e->core.counters[CNT_OFFLOAD_STRAY], 0);
 	/* a per-packet service beside it is rewritten as before */
 	n = build(buf, IPPROTO_UDP, "192.0.2.2", 41000, "203.0.113.10", 53, 0,
 		  0, 0);
@@ -479,6 +483,129 @@ static void test_offload(void **state)
 			 VERDICT_MANGLED);
 	e->sc[0].servers = e->srv;
 	e->sc[0].n_servers = 2;
+}
+
+/* One packet of an offloaded flow's client (192.0.2.2:cport -> VIP:port)
+ * or, out, of its server (198.51.100.x:sport -> client); the verdict. */
+static enum verdict offload_pkt(struct env *e, uint8_t *buf, size_t *n,
+				bool out, uint8_t proto, uint16_t port,
+				uint16_t cport, uint8_t flags)
+{
+	bool balanced = false;
+	enum verdict v;
+
+	if (out)
+		*n = build(buf, proto, "198.51.100.11", port, "192.0.2.2",
+			   cport, flags, 10, 0);
+	else
+		*n = build(buf, proto, "192.0.2.2", cport, "203.0.113.10", port,
+			   flags, 10, 0);
+	v = run(e, buf, *n, out ? CORE_OUT : CORE_IN, false, &balanced);
+	assert_true(balanced);
+	return v;
+}
+
+/*
+ * A packet of an offloaded flow that still reaches the queue: conntrack
+ * takes a flow's first packet, a SYN again and a UDP datagram before the
+ * flow is bound (accepted unchanged with the server's id); anything else
+ * had no conntrack entry (INVALID, out of window) and is rewritten by the
+ * daemon as on the per-packet path, counted as offload_stray, while the
+ * entry stays the kernel's (no timer).
+ */
+static void test_offload_stray(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[256], orig[256];
+	struct server *s11;
+	struct conn *c;
+	uint64_t expires;
+	size_t n;
+
+	e->cfg.fw_offload_mask = 0x0fff0000;
+	e->core.offload_shift = 16;
+	e->sc[0].offload = true;
+	e->sc[1].offload = true;
+	assert_int_equal(service_set_apply(&e->set, &e->cfg, &e->ct), 0);
+	s11 = e->set.svcs[0]->servers[0];
+
+	/* the first SYN, then a retransmission before conntrack confirmed
+	 * the flow: both accepted unchanged with .11's id */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(offload_pkt(e, buf, &n, false, IPPROTO_TCP, 80,
+					     41000, PKT_TCP_SYN),
+				 VERDICT_ACCEPT);
+		expect_addr(buf, 16, "203.0.113.10");
+		assert_int_equal(e->core.verdict_mark, 1u << 16);
+	}
+	c = conn_in_get(&e->ct, IPPROTO_TCP, ip4("192.0.2.2"), htons(41000),
+			ip4("203.0.113.10"), htons(80));
+	assert_non_null(c);
+	conn_kernel_bind(&e->ct, c, 77, TCP_S_ESTABLISHED);
+	expires = c->expires;
+	assert_int_equal(s11->stats.in_packets, 2);
+
+	/* an out-of-window ACK of the bound flow: to .11:8080 */
+	assert_int_equal(
+	    offload_pkt(e, buf, &n, false, IPPROTO_TCP, 80, 41000, PKT_TCP_ACK),
+	    VERDICT_MANGLED);
+	expect_to_server(buf, "198.51.100.11");
+	assert_int_equal(e->core.verdict_mark, 0);
+	assert_int_equal(e->core.counters[CNT_OFFLOAD_STRAY], 1);
+	assert_int_equal(s11->stats.in_packets, 3);
+	/* still the kernel's: no state change, no timer */
+	assert_int_equal(c->tl, CONN_TL_KERNEL);
+	assert_int_equal(c->expires, expires);
+	assert_int_equal(c->state, TCP_S_ESTABLISHED);
+
+	/* a reply without a conntrack entry: from VIP:80 */
+	assert_int_equal(offload_pkt(e, buf, &n, true, IPPROTO_TCP, 8080, 41000,
+				     PKT_TCP_ACK),
+			 VERDICT_MANGLED);
+	expect_from_vip(buf);
+	assert_int_equal(e->core.counters[CNT_OFFLOAD_STRAY], 2);
+	assert_int_equal(s11->stats.out_packets, 1);
+
+	/* a SYN on the bound flow (its conntrack entry replaced): for
+	 * conntrack again */
+	assert_int_equal(
+	    offload_pkt(e, buf, &n, false, IPPROTO_TCP, 80, 41000, PKT_TCP_SYN),
+	    VERDICT_ACCEPT);
+	assert_int_equal(e->core.verdict_mark, 1u << 16);
+	assert_int_equal(e->core.counters[CNT_OFFLOAD_STRAY], 2);
+
+	/* a TCP non-SYN before the flow is bound: rewritten too (to .12) */
+	assert_int_equal(
+	    offload_pkt(e, buf, &n, false, IPPROTO_TCP, 80, 41001, PKT_TCP_SYN),
+	    VERDICT_ACCEPT);
+	assert_int_equal(
+	    offload_pkt(e, buf, &n, false, IPPROTO_TCP, 80, 41001, PKT_TCP_ACK),
+	    VERDICT_MANGLED);
+	expect_to_server(buf, "198.51.100.12");
+	assert_int_equal(e->core.counters[CNT_OFFLOAD_STRAY], 3);
+
+	/* UDP: unchanged until bound, rewritten after */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(
+		    offload_pkt(e, buf, &n, false, IPPROTO_UDP, 53, 41000, 0),
+		    VERDICT_ACCEPT);
+		assert_int_not_equal(e->core.verdict_mark, 0);
+	}
+	memcpy(orig, buf, n);
+	c = conn_in_get(&e->ct, IPPROTO_UDP, ip4("192.0.2.2"), htons(41000),
+			ip4("203.0.113.10"), htons(53));
+	assert_non_null(c);
+	conn_kernel_bind(&e->ct, c, 78, -1);
+	assert_int_equal(
+	    offload_pkt(e, buf, &n, false, IPPROTO_UDP, 53, 41000, 0),
+	    VERDICT_MANGLED);
+	assert_memory_not_equal(buf, orig, n);
+	expect_to_server(buf, "198.51.100.11");
+	assert_int_equal(e->core.counters[CNT_OFFLOAD_STRAY], 4);
+	/* passed, not dropped */
+	assert_false(core_counter_is_drop(CNT_OFFLOAD_STRAY));
+	assert_string_equal(core_counter_name(CNT_OFFLOAD_STRAY),
+			    "offload_stray");
 }
 
 /* A SYN from client port cport; returns the last octet of the server. */
@@ -585,6 +712,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_health_down_and_sorry,
 					    env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_offload, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_offload_stray, env_setup,
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_alpha, env_setup,
 					    env_teardown),
